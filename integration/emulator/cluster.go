@@ -20,10 +20,10 @@ var ErrClusterStopped = errors.New("cluster is stopped")
 // Cluster is one emulated Pulsar cluster: a broker, its storage and its
 // metadata store.
 type Cluster struct {
-	sim  *Sim
-	name string
-	opts ClusterOptions
-	log  *slog.Logger
+	sim   *Sim
+	name  string
+	opts  ClusterOptions
+	log   *slog.Logger
 	meta  metadataPolicies
 	admin http.Handler
 

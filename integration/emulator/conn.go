@@ -474,8 +474,8 @@ func (cn *conn) handleGetLastMessageID(g *wire.GetLastMessageID) {
 	}
 	md := c.sub.cursor.MarkDeletePosition()
 	cn.send(&wire.Command{Kind: wire.Kind_GET_LAST_MESSAGE_ID_RESPONSE.Enum(), GetLastMessageIdResponse: &wire.GetLastMessageIDResponse{
-		RequestId:                 proto.Uint64(g.GetRequestId()),
-		LastMessageId:             last,
+		RequestId:                  proto.Uint64(g.GetRequestId()),
+		LastMessageId:              last,
 		ConsumerMarkDeletePosition: &wire.MsgID{Ledger: proto.Uint64(uint64(md.Ledger)), Entry: proto.Uint64(uint64(md.Entry))},
 	}})
 }
