@@ -1,0 +1,38 @@
+# subsync — see README.md. Every target works on a fresh machine with Go 1.26.
+GO        ?= go
+PKGS      := ./...
+FUZZTIME  ?= 10s
+
+.PHONY: build test test-short bench demo lint fuzz tools proto clean
+
+build:
+	$(GO) build -o bin/ ./cmd/...
+
+test:
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 -timeout 30m $(PKGS)
+
+test-short:
+	$(GO) test -count=1 -short $(PKGS)
+
+# Fuzz every decoder for FUZZTIME each (CI uses a short time).
+fuzz:
+	./.ci/fuzz.sh $(FUZZTIME)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./ackset/ ./mapping/ ./snapshot/ ./integration/...
+
+demo:
+	$(GO) run ./cmd/subsync demo
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+# Regenerate the emulator's protobuf code (needs protoc and protoc-gen-go;
+# the generated file is committed, so builds never need this).
+proto:
+	cd integration && protoc -I . --go_out=. --go_opt=paths=source_relative wire/simwire.proto
+
+clean:
+	rm -rf bin
