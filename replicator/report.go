@@ -1,0 +1,111 @@
+package replicator
+
+import "time"
+
+// The reports below are what the CLI prints and the daemon's HTTP API
+// serves (JSON field names are part of that API).
+
+// StatusReport is `subsync status`: per topic, subscription and remote.
+type StatusReport struct {
+	Cluster     string        `json:"cluster"`
+	GeneratedAt time.Time     `json:"generatedAt"`
+	Topics      []TopicStatus `json:"topics"`
+}
+
+// TopicStatus is one topic partition's tail and snapshot state.
+type TopicStatus struct {
+	Topic          string               `json:"topic"`
+	LastConfirmed  string               `json:"lastConfirmedEntry"`
+	TailPosition   string               `json:"tailPosition"`
+	TailLagEntries int64                `json:"tailLagEntries"`
+	IndexRuns      int                  `json:"indexRuns"`
+	Remotes        []RemoteTopicStatus  `json:"remotes"`
+	Subscriptions  []SubscriptionStatus `json:"subscriptions"`
+}
+
+// RemoteTopicStatus is what the snapshot protocol last learned of a remote.
+type RemoteTopicStatus struct {
+	Remote string `json:"remote"`
+	// LastSnapshot is when the remote last answered a snapshot request
+	// (zero if never).
+	LastSnapshot time.Time `json:"lastSnapshot"`
+	// ReplicationLagEntries counts this cluster's own entries, up to the
+	// last request's LAC, that the remote had not yet received.
+	ReplicationLagEntries int64   `json:"replicationLagEntries"`
+	RoundTripSeconds      float64 `json:"roundTripSeconds"`
+}
+
+// SubscriptionStatus is one subscription's local state and its sync with
+// each remote.
+type SubscriptionStatus struct {
+	Subscription       string                     `json:"subscription"`
+	MarkDeletePosition string                     `json:"markDeletePosition"`
+	DeletedRanges      int                        `json:"individuallyDeletedRanges"`
+	Remotes            []SubscriptionRemoteStatus `json:"remotes"`
+}
+
+// SubscriptionRemoteStatus compares one subscription with one remote.
+type SubscriptionRemoteStatus struct {
+	Remote string `json:"remote"`
+	// RemoteAckedNotAppliedHere: entries the remote acknowledged that this
+	// cluster has (in its tail index) but not yet acknowledged.
+	RemoteAckedNotAppliedHere int64 `json:"remoteAckedNotAppliedHere"`
+	// LocalAckedNotAckedThere: entries acknowledged here that the remote's
+	// last known state does not show acknowledged.
+	LocalAckedNotAckedThere int64 `json:"localAckedNotAckedThere"`
+	// LastUpdate is when the remote's last update was received.
+	LastUpdate time.Time `json:"lastUpdate"`
+	// LagSeconds is now minus the send time of the remote's last update.
+	LagSeconds float64 `json:"lagSeconds"`
+	// Deferred is set while acks cannot be applied (DeferReason says why).
+	Deferred    bool   `json:"deferred"`
+	DeferReason string `json:"deferReason,omitempty"`
+}
+
+// MappingsReport is `subsync mappings TOPIC`.
+type MappingsReport struct {
+	Topic     string        `json:"topic"`
+	Runs      []RunView     `json:"runs"`
+	Snapshots []MappingView `json:"snapshots"`
+}
+
+// RunView is one tail-index run.
+type RunView struct {
+	Local       string `json:"local"`
+	Origin      string `json:"origin"`
+	OriginStart string `json:"originStart"`
+	Count       int64  `json:"count"`
+}
+
+// MappingView is one snapshot mapping.
+type MappingView struct {
+	Remote    string    `json:"remote"`
+	Local     string    `json:"local"`
+	RemoteLAC string    `json:"remoteLac"`
+	Watermark string    `json:"watermark,omitempty"`
+	At        time.Time `json:"at"`
+}
+
+// FailoverReport is `subsync failover-check`: can consumers move to the
+// standby without duplicates beyond the threshold?
+type FailoverReport struct {
+	Cluster       string                 `json:"cluster"`
+	GeneratedAt   time.Time              `json:"generatedAt"`
+	Ready         bool                   `json:"ready"`
+	Subscriptions []FailoverSubscription `json:"subscriptions"`
+}
+
+// FailoverSubscription is one subscription towards one standby.
+type FailoverSubscription struct {
+	Topic        string `json:"topic"`
+	Subscription string `json:"subscription"`
+	Standby      string `json:"standby"`
+	// NotAckedOnStandby: entries acknowledged here that the standby has not
+	// acknowledged yet (each would be delivered again after a switch).
+	NotAckedOnStandby int64 `json:"notAckedOnStandby"`
+	// ReplicationLagEntries: this cluster's entries the standby has not yet
+	// received (from the snapshot protocol).
+	ReplicationLagEntries int64  `json:"replicationLagEntries"`
+	Ready                 bool   `json:"ready"`
+	Reason                string `json:"reason,omitempty"`
+}
