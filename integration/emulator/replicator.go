@@ -86,7 +86,7 @@ func (r *replicator) replicateSome() (progressed, stalled bool) {
 	r.cursor.Rewind()
 	entries := r.cursor.ReadNext(dispatchBatch)
 	for _, e := range entries {
-		if wait := time.Until(time.UnixMilli(e.BrokerTime).Add(latency)); wait > 0 {
+		if wait := time.Until(time.UnixMilli(e.PublishTime).Add(latency)); latency > 0 && wait > 0 {
 			select {
 			case <-time.After(wait):
 			case <-r.stopCh:

@@ -33,6 +33,10 @@ type Subscription struct {
 	redelivery map[ledger.Position]uint32
 	snapshots  []snapshotRef // PIP-33 snapshots seen by this dispatcher
 	msgOut     int64
+	// resetting keeps a non-durable subscription alive while a reset
+	// disconnects its consumers: Pulsar keeps the cursor, so the reader
+	// resumes from the reset position when it subscribes again.
+	resetting bool
 
 	kick chan struct{}
 	stop chan struct{}
@@ -151,8 +155,9 @@ func (s *Subscription) removeConsumer(c *consumer) {
 	}
 	s.pickActiveLocked()
 	empty := len(s.consumers) == 0
+	resetting := s.resetting
 	s.mu.Unlock()
-	if empty && !s.durable {
+	if empty && !s.durable && !resetting {
 		s.topic.removeSubscription(s)
 		return
 	}
@@ -231,8 +236,12 @@ func (s *Subscription) disconnectAll() {
 // resetCursor is PersistentSubscription.resetCursor: disconnect the
 // consumers, then move the cursor (clearing individual acks).
 func (s *Subscription) resetCursor(p ledger.Position) {
+	s.mu.Lock()
+	s.resetting = true
+	s.mu.Unlock()
 	s.disconnectAll()
 	s.mu.Lock()
+	s.resetting = false
 	s.pending = map[ledger.Position]*consumer{}
 	s.redeliver = map[ledger.Position]bool{}
 	s.cursor.ResetTo(p)

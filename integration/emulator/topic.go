@@ -90,8 +90,9 @@ func (t *Topic) publish(raw []byte, meta *wire.Metadata, now time.Time) ledger.P
 		Data:        raw,
 		NumMessages: meta.GetNumMessagesInBatch(),
 		PublishTime: int64(meta.GetPublishTime()),
-		BrokerTime:  now.UnixMilli(),
-		Marker:      meta.MarkerType != nil,
+		// No BrokerTime: a default broker writes no broker entry metadata,
+		// so expiry and seek by time use the publish time, as in Pulsar.
+		Marker: meta.MarkerType != nil,
 	}
 	if e.NumMessages < 1 {
 		e.NumMessages = 1
@@ -100,7 +101,7 @@ func (t *Topic) publish(raw []byte, meta *wire.Metadata, now time.Time) ledger.P
 	t.msgInCount.Add(int64(e.NumMessages))
 	t.bytesIn.Add(int64(len(raw)))
 	if !e.Marker {
-		t.lastData.Store(e.BrokerTime)
+		t.lastData.Store(now.UnixMilli())
 	}
 	if e.Marker && meta.GetReplicatedFrom() != "" {
 		t.pip33.receivedReplicatedMarker(meta, raw, pos)
