@@ -1,0 +1,381 @@
+package replicator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/apache/pulsar-client-go/pulsar"
+	"github.com/apache/pulsar-client-go/pulsaradmin"
+	"github.com/apache/pulsar-client-go/pulsaradmin/pkg/utils"
+
+	"github.com/subsync/subsync/cursor"
+	"github.com/subsync/subsync/mapping"
+	"github.com/subsync/subsync/snapshot"
+)
+
+// Deps are the daemon's connections to the outside world.
+type Deps struct {
+	Client  pulsar.Client
+	Admin   pulsaradmin.Client
+	Store   *mapping.Store
+	Metrics *Metrics // nil: a private registry
+	Logger  *slog.Logger
+	Now     func() time.Time // nil: time.Now
+}
+
+// Daemon syncs one cluster's subscriptions with its remotes.
+type Daemon struct {
+	cfg     Config
+	deps    Deps
+	log     *slog.Logger
+	now     func() time.Time
+	metrics *Metrics
+	admin   cursor.Admin
+	applier *cursor.Applier
+	// epoch identifies this incarnation in every update it sends, so that
+	// receivers never mistake a restarted sequence for a stale one.
+	epoch int64
+
+	running atomic.Bool
+	ready   atomic.Bool
+	wg      sync.WaitGroup
+
+	mu       sync.Mutex
+	controls map[string]*controlChannel
+	workers  map[string]*worker
+	remotes  map[string][]string // namespace -> remote clusters
+	runCtx   context.Context
+}
+
+// New checks the configuration and dependencies; Run starts the work.
+func New(cfg Config, deps Deps) (*Daemon, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.Client == nil || deps.Admin == nil || deps.Store == nil {
+		return nil, errors.New("replicator: Client, Admin and Store are required")
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Metrics == nil {
+		deps.Metrics = NewMetrics(nil)
+	}
+	adm := cursor.NewAdmin(deps.Admin)
+	d := &Daemon{
+		cfg: cfg, deps: deps, now: deps.Now, metrics: deps.Metrics, admin: adm,
+		log:      deps.Logger.With("cluster", cfg.Cluster),
+		applier:  cursor.NewApplier(deps.Client, adm, cursor.ApplierOptions{}),
+		epoch:    deps.Now().UnixMilli(),
+		controls: map[string]*controlChannel{},
+		workers:  map[string]*worker{},
+		remotes:  map[string][]string{},
+	}
+	return d, nil
+}
+
+// Run syncs until ctx is cancelled, then flushes and checkpoints.
+func (d *Daemon) Run(ctx context.Context) error {
+	if !d.running.CompareAndSwap(false, true) {
+		return errors.New("replicator: Run called twice")
+	}
+	defer d.running.Store(false)
+	d.mu.Lock()
+	d.runCtx = ctx
+	d.mu.Unlock()
+	d.log.Info("subsync daemon starting", "namespaces", d.cfg.Namespaces, "epoch", d.epoch)
+	tick := time.NewTicker(d.cfg.DiscoveryInterval)
+	defer tick.Stop()
+	for {
+		if err := d.discover(ctx); err != nil && ctx.Err() == nil {
+			d.log.Warn("discovery incomplete", "err", err)
+		} else if err == nil {
+			d.ready.Store(true)
+		}
+		d.reportStoreSize()
+		select {
+		case <-ctx.Done():
+			d.shutdown()
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// shutdown waits for every loop to finish its last flush, then closes
+// the control channels. A cluster that is down can hold a close for the
+// client's operation timeout, so that part is bounded.
+func (d *Daemon) shutdown() {
+	d.wg.Wait()
+	d.mu.Lock()
+	ccs := make([]func(), 0, len(d.controls))
+	for _, cc := range d.controls {
+		ccs = append(ccs, cc.close)
+	}
+	d.mu.Unlock()
+	closeWithin(closeTimeout, ccs...)
+	d.log.Info("subsync daemon stopped")
+}
+
+// closeTimeout bounds how long shutdown waits for Pulsar to confirm closes.
+const closeTimeout = 3 * time.Second
+
+// closeWithin runs the closers concurrently and returns when all are done
+// or the timeout passes, whichever is first.
+func closeWithin(timeout time.Duration, closers ...func()) {
+	var wg sync.WaitGroup
+	for _, c := range closers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c()
+		}()
+	}
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(timeout):
+	}
+}
+
+func (d *Daemon) reportStoreSize() {
+	if st, err := d.deps.Store.Stats(); err == nil {
+		d.metrics.StoreBytes.WithLabelValues(d.cfg.Cluster).Set(float64(st.DiskBytes))
+	}
+}
+
+// discover opens control channels and starts a worker for every topic
+// partition in scope; it keeps going past one namespace's failure.
+func (d *Daemon) discover(ctx context.Context) error {
+	var errs []error
+	for _, ns := range d.cfg.Namespaces {
+		if err := d.discoverNamespace(ctx, ns); err != nil {
+			errs = append(errs, fmt.Errorf("namespace %s: %w", ns, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (d *Daemon) discoverNamespace(ctx context.Context, ns string) error {
+	clusters, err := d.deps.Admin.Namespaces().GetNamespaceReplicationClusters(ns)
+	if err != nil {
+		return fmt.Errorf("reading replication clusters: %w", err)
+	}
+	remotes := slices.DeleteFunc(slices.Clone(clusters), func(c string) bool { return c == d.cfg.Cluster })
+	slices.Sort(remotes)
+	d.mu.Lock()
+	d.remotes[ns] = remotes
+	d.mu.Unlock()
+	if _, err := d.control(ctx, ns); err != nil {
+		return err
+	}
+	name, err := utils.GetNamespaceName(ns)
+	if err != nil {
+		return err
+	}
+	_, topics, err := d.deps.Admin.Topics().List(*name)
+	if err != nil {
+		return fmt.Errorf("listing topics: %w", err)
+	}
+	n := 0
+	for _, t := range topics {
+		if !d.topicInScope(t) {
+			continue
+		}
+		n++
+		if _, err := d.workerFor(ctx, t); err != nil {
+			return err
+		}
+	}
+	d.metrics.TopicsInScope.WithLabelValues(d.cfg.Cluster, ns).Set(float64(n))
+	return nil
+}
+
+// control returns the namespace's control channel, opening it once.
+func (d *Daemon) control(ctx context.Context, ns string) (*controlChannel, error) {
+	d.mu.Lock()
+	cc, ok := d.controls[ns]
+	d.mu.Unlock()
+	if ok {
+		return cc, nil
+	}
+	cc, err := d.openControl(ctx, ns)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	if existing, ok := d.controls[ns]; ok {
+		d.mu.Unlock()
+		cc.close()
+		return existing, nil
+	}
+	d.controls[ns] = cc
+	d.mu.Unlock()
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		cc.receiveLoop(ctx)
+	}()
+	return cc, nil
+}
+
+// workerFor returns the topic's worker, starting it if needed.
+func (d *Daemon) workerFor(ctx context.Context, topic string) (*worker, error) {
+	if !d.topicInScope(topic) {
+		return nil, fmt.Errorf("topic %s: %w", topic, errOutOfScope)
+	}
+	d.mu.Lock()
+	w, ok := d.workers[topic]
+	d.mu.Unlock()
+	if ok {
+		return w, nil
+	}
+	ns, _ := namespaceOf(topic)
+	cc, err := d.control(ctx, ns)
+	if err != nil {
+		return nil, err
+	}
+	w, err = newWorker(d, topic, ns, cc)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	if existing, ok := d.workers[topic]; ok {
+		d.mu.Unlock()
+		return existing, nil
+	}
+	d.workers[topic] = w
+	runCtx := d.runCtx
+	d.mu.Unlock()
+	if runCtx == nil {
+		runCtx = ctx
+	}
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		w.run(runCtx)
+	}()
+	d.log.Info("syncing topic", "topic", topic, "namespace", ns)
+	return w, nil
+}
+
+// topicInScope: a persistent topic of a configured namespace, matching a
+// topic pattern when any is set, and not a control topic.
+func (d *Daemon) topicInScope(topic string) bool {
+	ns, err := namespaceOf(topic)
+	if err != nil || !slices.Contains(d.cfg.Namespaces, ns) {
+		return false
+	}
+	base := partitionedParent(topic)
+	if base == "persistent://"+ns+"/"+d.cfg.ControlTopic {
+		return false
+	}
+	if len(d.cfg.TopicPatterns) == 0 {
+		return true
+	}
+	for _, p := range d.cfg.TopicPatterns {
+		if p.MatchString(base) {
+			return true
+		}
+	}
+	return false
+}
+
+// partitionedParent strips a "-partition-N" suffix.
+func partitionedParent(topic string) string {
+	i := strings.LastIndex(topic, "-partition-")
+	if i < 0 {
+		return topic
+	}
+	for _, r := range topic[i+len("-partition-"):] {
+		if r < '0' || r > '9' {
+			return topic
+		}
+	}
+	if i+len("-partition-") == len(topic) {
+		return topic
+	}
+	return topic[:i]
+}
+
+// subscriptionInScope: never replicator cursors or subsync's own control
+// subscriptions; then the include and exclude patterns.
+func (d *Daemon) subscriptionInScope(sub string) bool {
+	if strings.HasPrefix(sub, "pulsar.repl.") || strings.HasPrefix(sub, "subsync-") && sub == d.controlSubscription() {
+		return false
+	}
+	for _, p := range d.cfg.ExcludeSubscriptions {
+		if p.MatchString(sub) {
+			return false
+		}
+	}
+	if len(d.cfg.IncludeSubscriptions) == 0 {
+		return true
+	}
+	for _, p := range d.cfg.IncludeSubscriptions {
+		if p.MatchString(sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// remotesOf returns the namespace's remote clusters as last discovered.
+func (d *Daemon) remotesOf(ns string) []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.remotes[ns]
+}
+
+// fullStateInterval is how often a full state is sent even without change.
+func (d *Daemon) fullStateInterval() time.Duration {
+	return time.Duration(d.cfg.FullStateEvery) * d.cfg.ExportInterval
+}
+
+// Healthy reports whether the daemon's loops are alive.
+func (d *Daemon) Healthy() error {
+	if !d.running.Load() {
+		return errors.New("daemon is not running")
+	}
+	return nil
+}
+
+// Ready reports whether the first discovery finished and every control
+// topic is subscribed.
+func (d *Daemon) Ready() error {
+	if err := d.Healthy(); err != nil {
+		return err
+	}
+	if !d.ready.Load() {
+		return errors.New("initial discovery has not completed")
+	}
+	return nil
+}
+
+func (d *Daemon) workerList() []*worker {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]*worker, 0, len(d.workers))
+	for _, w := range d.workers {
+		out = append(out, w)
+	}
+	slices.SortFunc(out, func(a, b *worker) int { return strings.Compare(a.topic, b.topic) })
+	return out
+}
+
+var _ = snapshot.NextEpoch

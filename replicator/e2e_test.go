@@ -1,0 +1,212 @@
+package replicator
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"os"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/apache/pulsar-client-go/pulsar"
+	"github.com/apache/pulsar-client-go/pulsaradmin"
+	"github.com/apache/pulsar-client-go/pulsaradmin/pkg/admin/config"
+	"github.com/apache/pulsar-client-go/pulsaradmin/pkg/utils"
+
+	"github.com/subsync/subsync/integration/emulator"
+	"github.com/subsync/subsync/mapping"
+	"github.com/subsync/subsync/snapshot"
+)
+
+// pair is two emulated clusters with a geo-replicated namespace and a
+// subsync daemon beside each.
+type pair struct {
+	sim     *emulator.Sim
+	ns      string
+	keys    *snapshot.Keyring
+	clients map[string]pulsar.Client
+	admins  map[string]pulsaradmin.Client
+	cancel  map[string]context.CancelFunc
+	done    map[string]chan struct{}
+	daemons map[string]*Daemon
+	dirs    map[string]string
+}
+
+func testKeys(t testing.TB) *snapshot.Keyring {
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret)
+	kr, err := snapshot.NewKeyring(1, snapshot.Key{ID: 1, Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kr
+}
+
+func newPair(t *testing.T) *pair {
+	t.Helper()
+	sim, err := emulator.Start(emulator.Options{Clusters: []emulator.ClusterOptions{
+		{Name: "east", LedgerMaxEntries: 50}, {Name: "west", LedgerMaxEntries: 50}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	p := &pair{sim: sim, ns: "public/geo", keys: testKeys(t), clients: map[string]pulsar.Client{},
+		admins: map[string]pulsaradmin.Client{}, cancel: map[string]context.CancelFunc{},
+		done: map[string]chan struct{}{}, daemons: map[string]*Daemon{}, dirs: map[string]string{}}
+	for _, c := range sim.Clusters() {
+		adm, err := pulsaradmin.NewClient(&config.Config{WebServiceURL: c.WebURL()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := adm.Namespaces().CreateNamespace(p.ns); err != nil {
+			t.Fatal(err)
+		}
+		if err := adm.Namespaces().SetNamespaceReplicationClusters(p.ns, []string{"east", "west"}); err != nil {
+			t.Fatal(err)
+		}
+		cl, err := pulsar.NewClient(pulsar.ClientOptions{URL: c.ServiceURL(), Logger: quietLogger(), OperationTimeout: 3 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(cl.Close)
+		p.clients[c.Name()], p.admins[c.Name()] = cl, adm
+		p.dirs[c.Name()] = t.TempDir()
+	}
+	return p
+}
+
+func (p *pair) startDaemon(t *testing.T, cluster string) {
+	t.Helper()
+	store, err := mapping.Open(p.dirs[cluster])
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.DiscardHandler)
+	if os.Getenv("SUBSYNC_TEST_LOG") != "" {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	d, err := New(Config{Cluster: cluster, Namespaces: []string{p.ns}, Keys: p.keys,
+		ExportInterval: 100 * time.Millisecond, SnapshotInterval: 500 * time.Millisecond,
+		DiscoveryInterval:    300 * time.Millisecond,
+		ExcludeSubscriptions: []*regexp.Regexp{regexp.MustCompile("^pip33")}},
+		Deps{Client: p.clients[cluster], Admin: p.admins[cluster], Store: store, Logger: logger.With("daemon", cluster)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := d.Run(ctx); err != nil {
+			t.Errorf("daemon %s: %v", cluster, err)
+		}
+		store.Close()
+	}()
+	p.cancel[cluster], p.done[cluster], p.daemons[cluster] = cancel, done, d
+	t.Cleanup(func() { p.stopDaemon(cluster) })
+}
+
+func (p *pair) stopDaemon(cluster string) {
+	if c, ok := p.cancel[cluster]; ok {
+		c()
+		<-p.done[cluster]
+		delete(p.cancel, cluster)
+	}
+}
+
+func quietLogger() pulsarLogger { return pulsarLogger{} }
+
+func eventually(t *testing.T, timeout time.Duration, what string, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = f(); err == nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s: not within %v: %v", what, timeout, err)
+}
+
+func TestOutOfOrderAcksReachTheStandby(t *testing.T) {
+	p := newPair(t)
+	topic := "persistent://" + p.ns + "/orders"
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	east := p.clients["east"]
+	cons, err := east.Subscribe(pulsar.ConsumerOptions{Topic: topic, SubscriptionName: "billing", Type: pulsar.Shared,
+		SubscriptionInitialPosition: pulsar.SubscriptionPositionEarliest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.startDaemon(t, "east")
+	p.startDaemon(t, "west")
+	prod, err := east.CreateProducer(pulsar.ProducerOptions{Topic: topic, DisableBatching: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	for i := 0; i < n; i++ {
+		if _, err := prod.Send(ctx, &pulsar.ProducerMessage{Payload: []byte(strconv.Itoa(i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	held := map[string]bool{}
+	for i := 0; i < n; i++ {
+		m, err := cons.Receive(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%10 == 3 {
+			held[string(m.Payload())] = true
+			continue
+		}
+		if err := cons.Ack(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cons.Close()
+	// The standby's cursor must show the same holes once synced.
+	eventually(t, 30*time.Second, "west backlog equals held messages", func() error {
+		tn, err := utils.GetTopicName(topic)
+		if err != nil {
+			return err
+		}
+		st, err := p.admins["west"].Topics().GetStats(*tn)
+		if err != nil {
+			return err
+		}
+		sub, ok := st.Subscriptions["billing"]
+		if !ok {
+			return fmt.Errorf("no billing subscription on west yet")
+		}
+		if sub.MsgBacklog != int64(len(held)) {
+			return fmt.Errorf("west backlog %d, want %d", sub.MsgBacklog, len(held))
+		}
+		return nil
+	})
+	if err := p.sim.StopCluster("east"); err != nil {
+		t.Fatal(err)
+	}
+	wc, err := p.clients["west"].Subscribe(pulsar.ConsumerOptions{Topic: topic, SubscriptionName: "billing", Type: pulsar.Shared})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wc.Close()
+	got := map[string]bool{}
+	for len(got) < len(held) {
+		m, err := wc.Receive(ctx)
+		if err != nil {
+			t.Fatalf("received %d of %d held messages on west: %v", len(got), len(held), err)
+		}
+		if !held[string(m.Payload())] {
+			t.Fatalf("west delivered %q, acknowledged on east (a duplicate)", m.Payload())
+		}
+		got[string(m.Payload())] = true
+		_ = wc.Ack(m)
+	}
+}

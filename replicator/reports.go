@@ -1,0 +1,190 @@
+package replicator
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/subsync/subsync/ackset"
+	"github.com/subsync/subsync/mapping"
+)
+
+// Status reports every topic in scope whose name contains topicFilter
+// (all when empty).
+func (d *Daemon) Status(topicFilter string) StatusReport {
+	r := StatusReport{Cluster: d.cfg.Cluster, GeneratedAt: d.now(), Topics: []TopicStatus{}}
+	for _, w := range d.workerList() {
+		if topicFilter != "" && !strings.Contains(w.topic, topicFilter) {
+			continue
+		}
+		r.Topics = append(r.Topics, w.status(r.GeneratedAt))
+	}
+	return r
+}
+
+func (w *worker) status(now time.Time) TopicStatus {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ts := TopicStatus{Topic: w.topic, LastConfirmed: w.state.LastConfirmed.String(), IndexRuns: w.indexRuns,
+		Remotes: []RemoteTopicStatus{}, Subscriptions: []SubscriptionStatus{}}
+	if w.tail.started {
+		ts.TailPosition = w.tail.position.String()
+		if w.tail.position.Ledger == w.state.LastConfirmed.Ledger {
+			ts.TailLagEntries = max(0, w.state.LastConfirmed.Entry-w.tail.position.Entry)
+		}
+	}
+	for _, remote := range w.d.remotesOf(w.namespace) {
+		rs := RemoteTopicStatus{Remote: remote}
+		if s, ok := w.remotes[remote]; ok {
+			rs.LastSnapshot, rs.ReplicationLagEntries, rs.RoundTripSeconds = s.at, s.lagEntries, s.rtt.Seconds()
+		}
+		ts.Remotes = append(ts.Remotes, rs)
+	}
+	for _, sub := range sortedKeys(w.state.Subscriptions) {
+		if !w.d.subscriptionInScope(sub) {
+			continue
+		}
+		st := w.state.Subscriptions[sub]
+		ss := SubscriptionStatus{Subscription: sub, MarkDeletePosition: st.MarkDelete.String(),
+			DeletedRanges: len(st.Deleted), Remotes: []SubscriptionRemoteStatus{}}
+		for _, remote := range w.d.remotesOf(w.namespace) {
+			ss.Remotes = append(ss.Remotes, w.subRemoteStatusLocked(now, sub, remote))
+		}
+		ts.Subscriptions = append(ts.Subscriptions, ss)
+	}
+	return ts
+}
+
+// subRemoteStatusLocked compares what this cluster exported last with
+// the remote's last known set (w.mu held).
+func (w *worker) subRemoteStatusLocked(now time.Time, sub, remote string) SubscriptionRemoteStatus {
+	s := SubscriptionRemoteStatus{Remote: remote}
+	var local, theirs ackset.Set
+	if es, ok := w.exported[sub]; ok {
+		local = es.set
+	}
+	if is, ok := w.imported[subRemote{sub, remote}]; ok {
+		theirs = is.set
+		s.RemoteAckedNotAppliedHere = is.notApplied
+		s.LastUpdate = is.received
+		s.Deferred, s.DeferReason = is.deferred, is.reason
+		if !is.sentAt.IsZero() {
+			s.LagSeconds = now.Sub(is.sentAt).Seconds()
+		}
+	}
+	s.LocalAckedNotAckedThere = int64(local.Difference(theirs).Cardinality())
+	return s
+}
+
+// Mappings reports a topic's tail index and snapshot mappings.
+func (d *Daemon) Mappings(topic string) (MappingsReport, error) {
+	return MappingsFromStore(d.deps.Store, topic)
+}
+
+// MappingsFromStore reads a topic's tail index and snapshot mappings from
+// a store directly (the daemon need not run).
+func MappingsFromStore(store *mapping.Store, topic string) (MappingsReport, error) {
+	if topic == "" {
+		return MappingsReport{}, errors.New("mappings: a topic name is required")
+	}
+	r := MappingsReport{Topic: topic, Runs: []RunView{}, Snapshots: []MappingView{}}
+	runs, err := store.Runs(topic, minPosition, maxPosition)
+	if err != nil {
+		return r, fmt.Errorf("mappings of %s: %w", topic, err)
+	}
+	for _, run := range runs {
+		r.Runs = append(r.Runs, RunView{Local: run.Local.String(), Origin: run.Origin,
+			OriginStart: ackset.Position{Ledger: run.OriginLedger, Entry: run.OriginEntry}.String(), Count: run.Count})
+	}
+	remotes, err := store.SnapshotRemotes(topic)
+	if err != nil {
+		return r, fmt.Errorf("mappings of %s: %w", topic, err)
+	}
+	for _, remote := range remotes {
+		ms, err := store.Snapshots(topic, remote)
+		if err != nil {
+			return r, fmt.Errorf("mappings of %s: %w", topic, err)
+		}
+		for _, m := range ms {
+			v := MappingView{Remote: remote, Local: m.Local.String(), RemoteLAC: m.RemoteLAC.String(),
+				At: time.UnixMilli(m.TimeUnixMs).UTC()}
+			if m.RemoteWatermark.Ledger >= 0 {
+				v.Watermark = m.RemoteWatermark.String()
+			}
+			r.Snapshots = append(r.Snapshots, v)
+		}
+	}
+	return r, nil
+}
+
+// FailoverOptions are the thresholds of FailoverCheck.
+type FailoverOptions struct {
+	// MaxNotAcked is how many entries acknowledged here but not on the
+	// standby are tolerated per subscription (default 0).
+	MaxNotAcked int64
+	// MaxLagEntries is the tolerated replication lag in entries (default 0).
+	MaxLagEntries int64
+}
+
+// FailoverCheck reports whether each subscription could move to each
+// standby now.
+func (d *Daemon) FailoverCheck(o FailoverOptions) FailoverReport {
+	r := FailoverReport{Cluster: d.cfg.Cluster, GeneratedAt: d.now(), Ready: true, Subscriptions: []FailoverSubscription{}}
+	if err := d.Ready(); err != nil {
+		r.Ready = false
+	}
+	for _, w := range d.workerList() {
+		for _, fs := range w.failover(o) {
+			r.Ready = r.Ready && fs.Ready
+			r.Subscriptions = append(r.Subscriptions, fs)
+		}
+	}
+	return r
+}
+
+func (w *worker) failover(o FailoverOptions) []FailoverSubscription {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []FailoverSubscription
+	for _, sub := range sortedKeys(w.state.Subscriptions) {
+		if !w.d.subscriptionInScope(sub) {
+			continue
+		}
+		for _, remote := range w.d.remotesOf(w.namespace) {
+			fs := FailoverSubscription{Topic: w.topic, Subscription: sub, Standby: remote, Ready: true}
+			s := w.subRemoteStatusLocked(w.d.now(), sub, remote)
+			fs.NotAckedOnStandby = s.LocalAckedNotAckedThere
+			var reasons []string
+			if _, ok := w.imported[subRemote{sub, remote}]; !ok && !w.exported[sub].set.IsEmpty() {
+				reasons = append(reasons, "no state received from the standby yet")
+			}
+			if fs.NotAckedOnStandby > o.MaxNotAcked {
+				reasons = append(reasons, fmt.Sprintf("%d acknowledged here, not on %s", fs.NotAckedOnStandby, remote))
+			}
+			if rs, ok := w.remotes[remote]; ok {
+				fs.ReplicationLagEntries = rs.lagEntries
+				if rs.lagEntries > o.MaxLagEntries {
+					reasons = append(reasons, fmt.Sprintf("%d entries not yet replicated to %s", rs.lagEntries, remote))
+				}
+			} else {
+				reasons = append(reasons, "no snapshot answered by "+remote+" yet")
+			}
+			if len(reasons) > 0 {
+				fs.Ready, fs.Reason = false, strings.Join(reasons, "; ")
+			}
+			out = append(out, fs)
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

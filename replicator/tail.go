@@ -1,0 +1,188 @@
+package replicator
+
+import (
+	"context"
+	"time"
+
+	"github.com/apache/pulsar-client-go/pulsar"
+	"github.com/apache/pulsar-client-go/pulsaradmin/pkg/utils"
+
+	"github.com/subsync/subsync/ackset"
+	"github.com/subsync/subsync/mapping"
+)
+
+// SourcePositionProperty is the property Pulsar (3.0.11+, 3.3.6+, 4.0.4+)
+// stamps on every replicated copy: the entry's position in its source.
+const SourcePositionProperty = "__MSG_PROP_REPL_SOURCE_POSITION"
+
+// tailFlushEvery bounds how long read entries wait before they are
+// persisted with the checkpoint.
+const tailFlushEvery = 100 * time.Millisecond
+
+// tailLoop reads the local topic with a non-durable reader from the
+// checkpoint and appends every entry to the tail index, flushing runs and
+// checkpoint together. It restarts the reader after errors.
+func (w *worker) tailLoop(ctx context.Context) {
+	for ctx.Err() == nil {
+		if err := w.tailOnce(ctx); err != nil && ctx.Err() == nil {
+			w.log.Warn("tail reader failed; retrying", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}
+}
+
+func (w *worker) tailOnce(ctx context.Context) error {
+	w.mu.Lock()
+	start, started := w.tail.position, w.tail.started
+	w.mu.Unlock()
+	startID := pulsar.EarliestMessageID()
+	if started {
+		startID = pulsar.NewMessageID(start.Ledger, start.Entry, -1, 0)
+	}
+	reader, err := w.d.deps.Client.CreateReader(pulsar.ReaderOptions{
+		Topic: w.topic, StartMessageID: startID, ReceiverQueueSize: 1000,
+	})
+	if err != nil {
+		return err
+	}
+	defer closeWithin(closeTimeout, reader.Close)
+	b := &mapping.RunBuilder{}
+	if started {
+		if err := b.ResumeAfter(start); err != nil {
+			return err
+		}
+	}
+	last, lastOK := start, started
+	flushAt := time.Now().Add(tailFlushEvery)
+	for {
+		rctx, cancel := context.WithDeadline(ctx, flushAt)
+		msg, err := reader.Next(rctx)
+		cancel()
+		if err == nil {
+			pos := ackset.Position{Ledger: msg.ID().LedgerID(), Entry: msg.ID().EntryID()}
+			// A batch delivers one message per index, all at one position;
+			// after a restart the checkpointed entry may come again.
+			if !lastOK || last.Less(pos) {
+				w.appendEntry(ctx, b, pos, msg)
+				last, lastOK = pos, true
+			}
+		} else if ctx.Err() != nil {
+			w.flushTail(b, last, lastOK)
+			return nil
+		}
+		if time.Now().After(flushAt) || b.Pending() >= 10000 {
+			if err := w.flushTail(b, last, lastOK); err != nil {
+				return err
+			}
+			flushAt = time.Now().Add(tailFlushEvery)
+		}
+	}
+}
+
+// appendEntry adds one entry to the run builder. A replicated entry whose
+// source position cannot be established safely is left out of the index
+// (so never acknowledged by subsync) and counted.
+func (w *worker) appendEntry(ctx context.Context, b *mapping.RunBuilder, pos ackset.Position, msg pulsar.Message) {
+	labels := []string{w.d.cfg.Cluster, w.namespace, w.topic}
+	w.d.metrics.TailEntries.WithLabelValues(labels...).Inc()
+	id, ok := w.entryIDOf(ctx, pos, msg)
+	if !ok {
+		w.d.metrics.TailUnmapped.WithLabelValues(labels...).Inc()
+		// The gap breaks the current run, as a hidden marker does.
+		return
+	}
+	if err := b.Append(pos, id); err != nil {
+		w.log.Error("tail index append rejected", "position", pos.String(), "err", err)
+		return
+	}
+	w.mu.Lock()
+	w.noteOrigin(id)
+	w.mu.Unlock()
+}
+
+// entryIDOf is the cluster-independent identity of the entry at pos.
+//
+// For a replicated entry it is the broker's source-position stamp. The
+// client shows a batch's messages with their own properties only, so for
+// a batch the stamp is read from the entry's metadata through the admin
+// API; a stamp seen in a message's properties is trusted only for an
+// entry of one message. A stamp must grow per origin: one that does not
+// (a re-sent duplicate, or a stale copy of the property) is not mapped.
+func (w *worker) entryIDOf(ctx context.Context, pos ackset.Position, msg pulsar.Message) (ackset.EntryID, bool) {
+	if !msg.IsReplicated() {
+		return ackset.EntryID{Origin: w.d.cfg.Cluster, Ledger: pos.Ledger, Entry: pos.Entry}, true
+	}
+	origin := msg.GetReplicatedFrom()
+	stamp, ok := "", false
+	if msg.ID().BatchSize() <= 1 {
+		stamp, ok = msg.Properties()[SourcePositionProperty]
+	}
+	if !ok {
+		stamp, ok = w.entryStamp(ctx, pos)
+	}
+	if !ok {
+		return ackset.EntryID{}, false
+	}
+	src, err := ackset.ParsePosition(stamp)
+	if err != nil || src.Ledger < 0 || src.Entry < 0 || origin == "" || origin == w.d.cfg.Cluster {
+		w.log.Warn("unusable source-position stamp", "position", pos.String(), "stamp", stamp, "replicatedFrom", origin)
+		return ackset.EntryID{}, false
+	}
+	w.mu.Lock()
+	last, seen := w.tail.lastStamp[origin]
+	w.mu.Unlock()
+	if seen && !last.Less(src) {
+		return ackset.EntryID{}, false
+	}
+	return ackset.EntryID{Origin: origin, Ledger: src.Ledger, Entry: src.Entry}, true
+}
+
+// noteOrigin remembers the newest stamp per origin (w.mu held).
+func (w *worker) noteOrigin(id ackset.EntryID) {
+	if id.Origin == w.d.cfg.Cluster {
+		return
+	}
+	w.tail.lastStamp[id.Origin] = id.Position()
+}
+
+// entryStamp reads the stamp from the entry's own metadata.
+func (w *worker) entryStamp(ctx context.Context, pos ackset.Position) (string, bool) {
+	tn, err := utils.GetTopicName(w.topic)
+	if err != nil {
+		return "", false
+	}
+	msgs, err := w.d.deps.Admin.Subscriptions().GetMessagesByIDWithContext(ctx, *tn, pos.Ledger, pos.Entry)
+	if err != nil || len(msgs) == 0 {
+		w.log.Warn("reading entry metadata failed", "position", pos.String(), "err", err)
+		return "", false
+	}
+	stamp, ok := msgs[0].Properties[SourcePositionProperty]
+	return stamp, ok
+}
+
+// flushTail persists completed runs with the checkpoint in one batch.
+func (w *worker) flushTail(b *mapping.RunBuilder, last ackset.Position, ok bool) error {
+	if !ok {
+		return nil
+	}
+	w.mu.Lock()
+	unchanged := w.tail.started && w.tail.position == last
+	w.mu.Unlock()
+	if unchanged {
+		return nil
+	}
+	runs := b.Flush()
+	if err := w.d.deps.Store.AppendTail(w.topic, runs, last); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	w.tail.position, w.tail.started = last, true
+	for _, r := range runs {
+		w.observeRun(r)
+	}
+	w.mu.Unlock()
+	return nil
+}

@@ -1,0 +1,225 @@
+package replicator
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/subsync/subsync/ackset"
+	"github.com/subsync/subsync/cursor"
+	"github.com/subsync/subsync/mapping"
+	"github.com/subsync/subsync/snapshot"
+)
+
+// worker syncs one topic partition. Its tail goroutine feeds the index;
+// its loop goroutine owns everything else (export, import, apply,
+// snapshots), so that state needs a lock only for reports.
+type worker struct {
+	d         *Daemon
+	topic     string
+	namespace string
+	ctrl      *controlChannel
+	log       *slog.Logger
+	inbox     chan snapshot.Message
+	done      chan struct{}
+
+	mu        sync.Mutex
+	tail      tailState
+	state     cursor.TopicState // last read
+	exported  map[string]*exportState
+	imported  map[subRemote]*importState
+	remotes   map[string]*remoteSnapshot
+	seq       *snapshot.Sequencer
+	tracker   *snapshot.Tracker
+	lastSnap  time.Time
+	indexRuns int
+}
+
+// tailState is what the tail has read so far.
+type tailState struct {
+	position  ackset.Position
+	started   bool
+	watermark map[string]ackset.Position // origin -> highest origin position seen
+	lastStamp map[string]ackset.Position // origin -> newest stamp read by the tail
+}
+
+type subRemote struct{ sub, remote string }
+
+// exportState is the last state published for one subscription.
+type exportState struct {
+	epoch    int64
+	seq      uint64
+	set      ackset.Set
+	lastFull time.Time
+	// current is false for a state restored from a previous incarnation.
+	current bool
+}
+
+// importState is a remote cluster's last known acked set for one
+// subscription, and what applying it last did.
+type importState struct {
+	set        ackset.Set
+	epoch      int64
+	seq        uint64
+	sentAt     time.Time
+	received   time.Time
+	notApplied int64
+	deferred   bool
+	reason     string
+}
+
+// remoteSnapshot is the snapshot protocol's last word from one remote.
+type remoteSnapshot struct {
+	at         time.Time
+	lagEntries int64
+	rtt        time.Duration
+}
+
+func newWorker(d *Daemon, topic, ns string, ctrl *controlChannel) (*worker, error) {
+	tr, err := snapshot.NewTracker(snapshot.TrackerConfig{Cluster: d.cfg.Cluster,
+		IDPrefix: fmt.Sprintf("%s-%d", d.cfg.Cluster, d.epoch), Timeout: d.cfg.SnapshotTimeout})
+	if err != nil {
+		return nil, err
+	}
+	w := &worker{d: d, topic: topic, namespace: ns, ctrl: ctrl,
+		log:      d.log.With("topic", topic, "namespace", ns),
+		inbox:    make(chan snapshot.Message, 256),
+		done:     make(chan struct{}),
+		exported: map[string]*exportState{},
+		imported: map[subRemote]*importState{},
+		remotes:  map[string]*remoteSnapshot{},
+		seq:      snapshot.NewSequencer(),
+		tracker:  tr,
+		tail:     tailState{watermark: map[string]ackset.Position{}, lastStamp: map[string]ackset.Position{}},
+	}
+	if err := w.restore(); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// restore reloads what the store remembers: the tail checkpoint and
+// watermarks, exported and imported states.
+func (w *worker) restore() error {
+	st := w.d.deps.Store
+	cp, ok, err := st.TailCheckpoint(w.topic)
+	if err != nil {
+		return fmt.Errorf("topic %s: reading tail checkpoint: %w", w.topic, err)
+	}
+	if ok {
+		w.tail.position, w.tail.started = cp, true
+	}
+	runs, err := st.Runs(w.topic, minPosition, maxPosition)
+	if err != nil {
+		return fmt.Errorf("topic %s: reading tail index: %w", w.topic, err)
+	}
+	for _, r := range runs {
+		w.observeRun(r)
+	}
+	for origin, p := range w.tail.watermark {
+		if origin != w.d.cfg.Cluster {
+			w.tail.lastStamp[origin] = p
+		}
+	}
+	w.indexRuns = len(runs)
+	return nil
+}
+
+var (
+	minPosition = ackset.Position{Ledger: -1, Entry: -1}
+	maxPosition = ackset.Position{Ledger: 1<<63 - 1, Entry: 1<<63 - 1}
+)
+
+// observeRun raises the origin watermark (w.mu held or before start).
+func (w *worker) observeRun(r ackset.Run) {
+	last := ackset.Position{Ledger: r.OriginLedger, Entry: r.OriginEntry + r.Count - 1}
+	if cur, ok := w.tail.watermark[r.Origin]; !ok || cur.Less(last) {
+		w.tail.watermark[r.Origin] = last
+	}
+}
+
+// deliver queues a control message for the loop goroutine.
+func (w *worker) deliver(ctx context.Context, msg snapshot.Message) {
+	select {
+	case w.inbox <- msg:
+	case <-ctx.Done():
+	case <-w.done:
+	}
+}
+
+// run drives the worker until ctx ends.
+func (w *worker) run(ctx context.Context) {
+	defer close(w.done)
+	go w.tailLoop(ctx)
+	tick := time.NewTicker(w.d.cfg.ExportInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case msg := <-w.inbox:
+			w.handle(ctx, msg)
+		case <-tick.C:
+			w.tick(ctx)
+		}
+	}
+}
+
+// tick reads the topic's cursors once and uses that for export, apply
+// and the snapshot protocol.
+func (w *worker) tick(ctx context.Context) {
+	now := w.d.now()
+	ts, err := cursor.ReadTopic(ctx, w.d.admin, w.topic)
+	if err != nil {
+		w.log.Warn("reading cursors failed", "err", err)
+		return
+	}
+	runs, err := w.d.deps.Store.Runs(w.topic, minPosition, maxPosition)
+	if err != nil {
+		w.log.Error("reading tail index failed", "err", err)
+		return
+	}
+	w.mu.Lock()
+	w.state = ts
+	w.indexRuns = len(runs)
+	w.mu.Unlock()
+	w.d.metrics.IndexRuns.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic).Set(float64(len(runs)))
+	w.reportTailLag(ts)
+	w.export(ctx, now, ts, runs)
+	w.applyAll(ctx, now, ts, runs)
+	w.snapshotTick(ctx, now, ts, runs)
+}
+
+func (w *worker) reportTailLag(ts cursor.TopicState) {
+	w.mu.Lock()
+	pos, started := w.tail.position, w.tail.started
+	w.mu.Unlock()
+	lag := int64(-1)
+	switch {
+	case ts.LastConfirmed.Entry < 0:
+		lag = 0
+	case started && pos.Ledger == ts.LastConfirmed.Ledger:
+		lag = ts.LastConfirmed.Entry - pos.Entry
+	case !started && ts.LastConfirmed.Entry >= 0:
+		lag = ts.LastConfirmed.Entry + 1
+	}
+	w.d.metrics.TailLagEntries.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic).Set(float64(lag))
+}
+
+func (w *worker) handle(ctx context.Context, msg snapshot.Message) {
+	switch m := msg.(type) {
+	case *snapshot.Update:
+		w.importUpdate(m)
+	case *snapshot.SnapshotRequest:
+		w.respond(ctx, m)
+	case *snapshot.SnapshotResponse:
+		w.snapshotResponse(m)
+	}
+}
+
+// inScope applies the subscription include/exclude patterns.
+func (w *worker) subscriptionInScope(sub string) bool { return w.d.subscriptionInScope(sub) }
+
+var _ = mapping.State{}
