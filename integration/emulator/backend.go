@@ -324,7 +324,7 @@ func (s *Subscription) stats() admin.SubscriptionStats {
 	st := admin.SubscriptionStats{
 		MsgOutCounter: s.msgOut,
 		MsgBacklog:    s.cursor.Backlog(),
-		Type:          s.subType.String(),
+		Type:          s.typeName(),
 		IsDurable:     s.durable,
 		IsReplicated:  s.replicated,
 		Consumers:     []admin.ConsumerStats{},
@@ -345,4 +345,13 @@ func (s *Subscription) stats() admin.SubscriptionStats {
 		st.UnackedMessages += int64(unacked)
 	}
 	return st
+}
+
+// typeName is the subscription type as Pulsar's stats print it: "None"
+// until a consumer has attached (no dispatcher yet).
+func (s *Subscription) typeName() string {
+	if !s.dispatcher {
+		return "None"
+	}
+	return s.subType.String()
 }

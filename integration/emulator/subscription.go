@@ -25,6 +25,7 @@ type Subscription struct {
 	mu         sync.Mutex
 	replicated bool
 	subType    wire.SubType
+	dispatcher bool // a consumer has attached: the subscription has a type
 	consumers  []*consumer
 	active     *consumer // Exclusive/Failover: the one consumer fed
 	rr         int
@@ -123,7 +124,7 @@ func (s *Subscription) addConsumer(c *consumer) error {
 			return fmt.Errorf("exclusive subscription %s already has a consumer: %w", s.name, errConsumerBusy)
 		}
 	}
-	s.subType = c.subType
+	s.subType, s.dispatcher = c.subType, true
 	s.consumers = append(s.consumers, c)
 	s.pickActiveLocked()
 	s.wake()
