@@ -156,9 +156,11 @@ func (b backend) TopicStats(topic string) (admin.TopicStats, error) {
 }
 
 func (b backend) CreateSubscription(topic, sub string, at ledger.Position, replicated bool) error {
-	t, err := b.topic(topic)
+	// PersistentTopicsBase.internalCreateSubscriptionForNonPartitionedTopic
+	// loads the topic with allowAutoTopicCreation (default true).
+	t, err := b.c.topic(topic, true)
 	if err != nil {
-		return err
+		return adminError(err)
 	}
 	if strings.HasPrefix(sub, replicatorCursorPrefix) {
 		return admin.Errorf(412, "Subscription name %q is reserved for replicators", sub)
