@@ -1,6 +1,9 @@
 package mapping
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // SnapshotRemotes lists the remote clusters that have snapshot mappings
 // for topic, sorted.
@@ -26,13 +29,14 @@ func (s *Store) SnapshotRemotes(topic string) ([]string, error) {
 			return nil, fmt.Errorf("list snapshot remotes of %q: %w", topic, err)
 		}
 		if remote == "" {
+			// Keys order names by length first; callers expect name order.
+			slices.Sort(out)
 			return out, nil
 		}
 		out = append(out, remote)
 		// Skip every mapping of this remote in one seek.
-		lower = prefixEnd(snapshotRemotePrefix(topic, remote))
-		if lower == nil {
-			return out, nil
+		if lower = prefixEnd(snapshotRemotePrefix(topic, remote)); lower == nil {
+			return nil, fmt.Errorf("list snapshot remotes of %q: no key follows remote %q", topic, remote)
 		}
 	}
 }

@@ -45,7 +45,9 @@ func testKeys(t testing.TB) *snapshot.Keyring {
 	return kr
 }
 
-func newPair(t *testing.T) *pair {
+func newPair(t *testing.T) *pair { return newPairTB(t) }
+
+func newPairTB(t testing.TB) *pair {
 	t.Helper()
 	sim, err := emulator.Start(emulator.Options{Clusters: []emulator.ClusterOptions{
 		{Name: "east", LedgerMaxEntries: 50}, {Name: "west", LedgerMaxEntries: 50}}})
@@ -79,6 +81,10 @@ func newPair(t *testing.T) *pair {
 }
 
 func (p *pair) startDaemon(t *testing.T, cluster string) {
+	p.startDaemonTB(t, cluster, 100*time.Millisecond)
+}
+
+func (p *pair) startDaemonTB(t testing.TB, cluster string, exportInterval time.Duration) {
 	t.Helper()
 	store, err := mapping.Open(p.dirs[cluster])
 	if err != nil {
@@ -89,7 +95,7 @@ func (p *pair) startDaemon(t *testing.T, cluster string) {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	d, err := New(Config{Cluster: cluster, Namespaces: []string{p.ns}, Keys: p.keys,
-		ExportInterval: 100 * time.Millisecond, SnapshotInterval: 500 * time.Millisecond,
+		ExportInterval: exportInterval, SnapshotInterval: 500 * time.Millisecond,
 		DiscoveryInterval:    300 * time.Millisecond,
 		ExcludeSubscriptions: []*regexp.Regexp{regexp.MustCompile("^pip33")}},
 		Deps{Client: p.clients[cluster], Admin: p.admins[cluster], Store: store, Logger: logger.With("daemon", cluster)})

@@ -51,6 +51,9 @@ func (w *worker) importUpdate(u *snapshot.Update) {
 	is.set, is.epoch, is.seq = next, u.Epoch, u.Sequence
 	is.sentAt, is.received = time.UnixMilli(u.SentAt), w.d.now()
 	w.mu.Unlock()
+	if added > 0 {
+		w.dirty[k] = true
+	}
 	w.d.metrics.AcksImported.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic, k.sub, k.remote).Add(float64(added))
 }
 
@@ -131,6 +134,7 @@ func (w *worker) applyAll(ctx context.Context, now time.Time, ts cursor.TopicSta
 	for _, k := range keys {
 		w.applyOne(ctx, now, ts, runs, k)
 	}
+	clear(w.dirty)
 }
 
 func (w *worker) applyOne(ctx context.Context, now time.Time, ts cursor.TopicState, runs []ackset.Run, k subRemote) {

@@ -35,6 +35,9 @@ type worker struct {
 	tracker   *snapshot.Tracker
 	lastSnap  time.Time
 	indexRuns int
+	// dirty holds imports changed since they were last applied; the loop
+	// applies them as soon as the inbox is drained, not at the next tick.
+	dirty map[subRemote]bool
 }
 
 // tailState is what the tail has read so far.
@@ -90,6 +93,7 @@ func newWorker(d *Daemon, topic, ns string, ctrl *controlChannel) (*worker, erro
 		exported: map[string]*exportState{},
 		imported: map[subRemote]*importState{},
 		remotes:  map[string]*remoteSnapshot{},
+		dirty:    map[subRemote]bool{},
 		seq:      snapshot.NewSequencer(),
 		tracker:  tr,
 		tail:     tailState{watermark: map[string]ackset.Position{}, lastStamp: map[string]ackset.Position{}},
@@ -161,10 +165,36 @@ func (w *worker) run(ctx context.Context) {
 			return
 		case msg := <-w.inbox:
 			w.handle(ctx, msg)
+			if len(w.inbox) == 0 && len(w.dirty) > 0 {
+				w.applyDirty(ctx)
+			}
 		case <-tick.C:
 			w.tick(ctx)
 		}
 	}
+}
+
+// applyDirty applies the imports that changed, with a fresh read of the
+// topic's cursors.
+func (w *worker) applyDirty(ctx context.Context) {
+	ts, err := cursor.ReadTopic(ctx, w.d.admin, w.topic)
+	if err != nil {
+		w.log.Warn("reading cursors failed", "err", err)
+		return
+	}
+	runs, err := w.d.deps.Store.Runs(w.topic, minPosition, maxPosition)
+	if err != nil {
+		w.log.Error("reading tail index failed", "err", err)
+		return
+	}
+	w.mu.Lock()
+	w.state = ts
+	w.mu.Unlock()
+	now := w.d.now()
+	for k := range w.dirty {
+		w.applyOne(ctx, now, ts, runs, k)
+	}
+	clear(w.dirty)
 }
 
 // tick reads the topic's cursors once and uses that for export, apply

@@ -1,0 +1,108 @@
+package mapping
+
+import (
+	"fmt"
+
+	"github.com/cockroachdb/pebble"
+)
+
+// State is an opaque serialized subscription state with the sequence
+// number it was published or received under.
+type State struct {
+	Seq  uint64
+	Data []byte
+}
+
+// PutExported records the last state exported for (topic, sub).
+func (s *Store) PutExported(topic, sub string, st State) error {
+	if err := checkStateArgs(topic, sub, "-"); err != nil {
+		return fmt.Errorf("put exported state: %w", err)
+	}
+	return s.putState(exportKey(topic, sub), st, fmt.Sprintf("put exported state of %q/%q", topic, sub))
+}
+
+// Exported returns the last state exported for (topic, sub).
+func (s *Store) Exported(topic, sub string) (State, bool, error) {
+	if err := checkStateArgs(topic, sub, "-"); err != nil {
+		return State{}, false, fmt.Errorf("exported state: %w", err)
+	}
+	return s.state(exportKey(topic, sub), fmt.Sprintf("exported state of %q/%q", topic, sub))
+}
+
+// PutImported records the last state imported for (topic, sub) from
+// cluster remote.
+func (s *Store) PutImported(topic, sub, remote string, st State) error {
+	if err := checkStateArgs(topic, sub, remote); err != nil {
+		return fmt.Errorf("put imported state: %w", err)
+	}
+	return s.putState(importKey(topic, sub, remote), st, fmt.Sprintf("put imported state of %q/%q from %q", topic, sub, remote))
+}
+
+// Imported returns the last state imported for (topic, sub) from remote.
+func (s *Store) Imported(topic, sub, remote string) (State, bool, error) {
+	if err := checkStateArgs(topic, sub, remote); err != nil {
+		return State{}, false, fmt.Errorf("imported state: %w", err)
+	}
+	return s.state(importKey(topic, sub, remote), fmt.Sprintf("imported state of %q/%q from %q", topic, sub, remote))
+}
+
+// DeleteSubscription forgets the exported state of (topic, sub) and its
+// imported states from every remote, in one atomic write.
+func (s *Store) DeleteSubscription(topic, sub string) error {
+	if err := checkStateArgs(topic, sub, "-"); err != nil {
+		return fmt.Errorf("delete subscription: %w", err)
+	}
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	b := s.db.NewBatch()
+	defer b.Close()
+	imports := importSubPrefix(topic, sub)
+	if err := b.Delete(exportKey(topic, sub), nil); err != nil {
+		return fmt.Errorf("delete subscription %q/%q: %w", topic, sub, err)
+	}
+	if err := b.DeleteRange(imports, prefixEnd(imports), nil); err != nil {
+		return fmt.Errorf("delete subscription %q/%q: %w", topic, sub, err)
+	}
+	return commit(b, fmt.Sprintf("delete subscription %q/%q", topic, sub))
+}
+
+func checkStateArgs(topic, sub, remote string) error {
+	if err := checkName("topic", topic); err != nil {
+		return err
+	}
+	if err := checkName("subscription", sub); err != nil {
+		return err
+	}
+	return checkName("remote cluster", remote)
+}
+
+func (s *Store) putState(key []byte, st State, what string) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	if err := s.db.Set(key, encodeStateValue(st), pebble.Sync); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+func (s *Store) state(key []byte, what string) (State, bool, error) {
+	if err := s.enter(); err != nil {
+		return State{}, false, err
+	}
+	defer s.leave()
+	v, found, err := s.get(s.db, key)
+	if err == nil && found {
+		var st State
+		if st, err = decodeStateValue(what+" value", v); err == nil {
+			return st, true, nil
+		}
+	}
+	if err != nil {
+		return State{}, false, fmt.Errorf("%s: %w", what, err)
+	}
+	return State{}, false, nil
+}

@@ -1,0 +1,179 @@
+package replicator
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/apache/pulsar-client-go/pulsar"
+	"github.com/apache/pulsar-client-go/pulsaradmin/pkg/utils"
+
+	"github.com/subsync/subsync/ackset"
+)
+
+// BenchmarkSyncLag measures the time from an acknowledgement on the
+// primary to the same entry being acknowledged on the standby's cursor,
+// with a 1 s export interval and acknowledgements paced at 2,000/s. Run
+// it once: go test -run '^$' -bench SyncLag -benchtime 1x ./replicator/
+func BenchmarkSyncLag(b *testing.B) {
+	const (
+		rate     = 2000
+		duration = 10 * time.Second
+		n        = rate * int(duration/time.Second)
+	)
+	p := newPairTB(b)
+	topic := "persistent://" + p.ns + "/lag"
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	east := p.clients["east"]
+	cons, err := east.Subscribe(pulsar.ConsumerOptions{Topic: topic, SubscriptionName: "lag", Type: pulsar.Shared,
+		SubscriptionInitialPosition: pulsar.SubscriptionPositionEarliest, AckWithResponse: true, ReceiverQueueSize: 1000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cons.Close()
+	prod, err := east.CreateProducer(pulsar.ProducerOptions{Topic: topic, DisableBatching: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		prod.SendAsync(ctx, &pulsar.ProducerMessage{Payload: []byte(strconv.Itoa(i))}, nil)
+	}
+	if err := prod.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	westPos := westPositions(b, p, topic, n)
+	p.startDaemonTB(b, "east", time.Second)
+	p.startDaemonTB(b, "west", time.Second)
+	time.Sleep(2 * time.Second) // let both daemons tail the topic and subscribe
+
+	var mu sync.Mutex
+	ackedAt := make(map[ackset.Position]time.Time, n)
+	stop := make(chan struct{})
+	var lags []time.Duration
+	pollDone := make(chan struct{})
+	go func() {
+		defer close(pollDone)
+		lags = pollStandby(b, p, topic, "lag", westPos, &mu, ackedAt, stop, n)
+	}()
+	b.ResetTimer()
+	ackStart := time.Now()
+	tick := time.NewTicker(time.Second / rate)
+	for i := 0; i < n; i++ {
+		<-tick.C
+		m, err := cons.Receive(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := cons.Ack(m); err != nil {
+			b.Fatal(err)
+		}
+		mu.Lock()
+		ackedAt[westPos[string(m.Payload())]] = time.Now()
+		mu.Unlock()
+	}
+	tick.Stop()
+	b.ReportMetric(float64(n)/time.Since(ackStart).Seconds(), "acks/s")
+	select {
+	case <-pollDone:
+	case <-time.After(30 * time.Second):
+		close(stop)
+		<-pollDone
+	}
+	b.StopTimer()
+	if len(lags) < n {
+		b.Fatalf("only %d of %d acknowledgements reached the standby", len(lags), n)
+	}
+	slices.Sort(lags)
+	b.ReportMetric(lags[len(lags)/2].Seconds(), "p50-lag-s")
+	b.ReportMetric(lags[len(lags)*99/100].Seconds(), "p99-lag-s")
+	b.ReportMetric(lags[len(lags)-1].Seconds(), "max-lag-s")
+}
+
+// westPositions reads the standby's copy and maps payload -> position.
+func westPositions(b *testing.B, p *pair, topic string, n int) map[string]ackset.Position {
+	r, err := p.clients["west"].CreateReader(pulsar.ReaderOptions{Topic: topic, StartMessageID: pulsar.EarliestMessageID()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	out := make(map[string]ackset.Position, n)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for len(out) < n {
+		m, err := r.Next(ctx)
+		if err != nil {
+			b.Fatalf("reading the standby copy: %d of %d: %v", len(out), n, err)
+		}
+		out[string(m.Payload())] = ackset.Position{Ledger: m.ID().LedgerID(), Entry: m.ID().EntryID()}
+	}
+	return out
+}
+
+// pollStandby reads the standby cursor every 10 ms and records, for each
+// newly acknowledged position, the time since its acknowledgement on the
+// primary.
+func pollStandby(b *testing.B, p *pair, topic, sub string, westPos map[string]ackset.Position,
+	mu *sync.Mutex, ackedAt map[ackset.Position]time.Time, stop chan struct{}, n int) []time.Duration {
+	tn, _ := utils.GetTopicName(topic)
+	seen := map[ackset.Position]bool{}
+	var lags []time.Duration
+	all := make([]ackset.Position, 0, len(westPos))
+	for _, pos := range westPos {
+		all = append(all, pos)
+	}
+	for len(lags) < n {
+		select {
+		case <-stop:
+			return lags
+		case <-time.After(10 * time.Millisecond):
+		}
+		st, err := p.admins["west"].Topics().GetInternalStats(*tn)
+		if err != nil {
+			continue
+		}
+		cs, ok := st.Cursors[sub]
+		if !ok {
+			continue
+		}
+		now := time.Now()
+		mdp, err1 := ackset.ParsePosition(cs.MarkDeletePosition)
+		idm, err2 := ackset.ParseIDM(cs.IndividuallyDeletedMessages)
+		if err1 != nil || err2 != nil {
+			b.Fatalf("standby cursor unreadable: %v %v", err1, err2)
+		}
+		mu.Lock()
+		for _, pos := range all {
+			if seen[pos] || !isAcked(pos, mdp, idm) {
+				continue
+			}
+			at, ok := ackedAt[pos]
+			if !ok {
+				mu.Unlock()
+				b.Fatalf("standby acknowledged %s before the primary did", pos)
+			}
+			seen[pos] = true
+			lags = append(lags, now.Sub(at))
+		}
+		mu.Unlock()
+	}
+	return lags
+}
+
+func isAcked(p, mdp ackset.Position, idm []ackset.Range) bool {
+	if !mdp.Less(p) {
+		return true
+	}
+	for _, r := range idm {
+		if r.Contains(p) {
+			return true
+		}
+	}
+	return false
+}
+
+var _ = fmt.Sprint
