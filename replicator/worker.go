@@ -81,8 +81,12 @@ type remoteSnapshot struct {
 }
 
 func newWorker(d *Daemon, topic, ns string, ctrl *controlChannel) (*worker, error) {
+	// One topic has at most timeout/interval requests in flight; a small
+	// bound keeps a thousand trackers cheap.
+	pending := int(d.cfg.SnapshotTimeout/d.cfg.SnapshotInterval) + 2
 	tr, err := snapshot.NewTracker(snapshot.TrackerConfig{Cluster: d.cfg.Cluster,
-		IDPrefix: fmt.Sprintf("%s-%d", d.cfg.Cluster, d.epoch), Timeout: d.cfg.SnapshotTimeout})
+		IDPrefix: fmt.Sprintf("%s-%d", d.cfg.Cluster, d.epoch), Timeout: d.cfg.SnapshotTimeout,
+		MaxPending: pending, MaxRemembered: 4 * pending})
 	if err != nil {
 		return nil, err
 	}

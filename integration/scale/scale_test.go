@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -71,7 +72,23 @@ func runDaemon() error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	return d.Run(ctx)
+	err = d.Run(ctx)
+	if path := os.Getenv("SCALE_HEAP_PROFILE"); path != "" {
+		writeHeapProfile(path + "." + os.Getenv("SCALE_CLUSTER"))
+	}
+	return err
+}
+
+// writeHeapProfile records where the daemon's memory went, for
+// go tool pprof.
+func writeHeapProfile(path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "heap profile:", err)
+		return
+	}
+	defer f.Close()
+	_ = pprof.WriteHeapProfile(f)
 }
 
 // BenchmarkDaemonFootprint runs one daemon per cluster beside two
