@@ -28,11 +28,11 @@ import (
 
 const childEnv = "SUBSYNC_SCALE_CHILD"
 
-// TestDaemonChild is not a test: it is the daemon process of
-// BenchmarkDaemonFootprint, started with SUBSYNC_SCALE_CHILD set.
-func TestDaemonChild(t *testing.T) {
+// TestMain turns the test binary into the daemon process of
+// BenchmarkDaemonFootprint when SUBSYNC_SCALE_CHILD is set.
+func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) == "" {
-		t.Skip("runs only as the child process of BenchmarkDaemonFootprint")
+		os.Exit(m.Run())
 	}
 	if err := runDaemon(); err != nil {
 		fmt.Fprintln(os.Stderr, "daemon:", err)
@@ -202,7 +202,7 @@ func ackLoop(b *testing.B, adm pulsaradmin.Client, topics []string, window time.
 }
 
 func startChild(b *testing.B, c *emulator.Cluster, ns, key string) *exec.Cmd {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestDaemonChild$")
+	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), childEnv+"=1", "SCALE_KEY="+key, "SCALE_SERVICE_URL="+c.ServiceURL(),
 		"SCALE_WEB_URL="+c.WebURL(), "SCALE_STORE="+b.TempDir(), "SCALE_CLUSTER="+c.Name(), "SCALE_NAMESPACE="+ns)
 	cmd.Stderr = os.Stderr
