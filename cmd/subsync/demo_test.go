@@ -1,0 +1,54 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/subsync/subsync/integration/demo"
+)
+
+func TestDemoJSON(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts emulated clusters")
+	}
+	r := cli(t, nil, "demo", "--messages", "200", "--consumers", "2", "--seed", "3", "--json")
+	if r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var res demo.Result
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
+	if err := dec.Decode(&res); err != nil {
+		t.Fatalf("stdout is not a JSON result: %v\n%s", err, r.stdout)
+	}
+	if dec.More() {
+		t.Errorf("stdout holds more than one JSON object:\n%s", r.stdout)
+	}
+	if res.Messages != 200 || res.Consumers != 2 || res.Seed != 3 {
+		t.Errorf("options not passed: %+v", res)
+	}
+	if res.Subsync.Lost != 0 || res.PIP33.Lost != 0 {
+		t.Errorf("lost messages: subsync %d, PIP-33 %d", res.Subsync.Lost, res.PIP33.Lost)
+	}
+	if res.Subsync.AckedOnPrimary == 0 || res.Subsync.Duplicates > res.PIP33.Duplicates {
+		t.Errorf("subsync outcome %+v vs PIP-33 %+v", res.Subsync, res.PIP33)
+	}
+	if !strings.Contains(r.stderr, "failover") {
+		t.Errorf("progress should go to stderr with --json, got %q", r.stderr)
+	}
+}
+
+func TestDemoBadOptions(t *testing.T) {
+	r := cli(t, nil, "demo", "--failover-at", "1.5", "--consumers", "0")
+	if r.code != exitUsage {
+		t.Fatalf("exit %d, want %d: %s", r.code, exitUsage, r.stderr)
+	}
+	for _, want := range []string{"demo options (2 problems)", "--failover-at: 1.5", "--consumers: 0"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if r := cli(t, nil, "demo", "--timeout", "0s"); r.code != exitUsage {
+		t.Errorf("--timeout 0s: exit %d", r.code)
+	}
+}
