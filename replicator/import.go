@@ -149,7 +149,7 @@ func (w *worker) applyOne(ctx context.Context, now time.Time, ts cursor.TopicSta
 		return
 	}
 	plan := cursor.PlanApply(ts, k.sub, want, cursor.PlanOptions{ResetThreshold: w.d.cfg.ResetThreshold})
-	pending := countPositions(plan.Acks)
+	pending := pendingAcks(ts, k.sub, want)
 	if !sentAt.IsZero() {
 		w.d.metrics.SyncLagSeconds.WithLabelValues(labels...).Set(now.Sub(sentAt).Seconds())
 	}
@@ -183,13 +183,13 @@ func (w *worker) applyOne(ctx context.Context, now time.Time, ts cursor.TopicSta
 	w.mu.Unlock()
 }
 
-// countPositions counts the entries of ranges within one ledger each.
-func countPositions(rs []ackset.Range) int64 {
-	var n int64
-	for _, r := range rs {
-		if _, first, last, ok := r.Entries(); ok {
-			n += last - first + 1
-		}
+// pendingAcks counts the wanted local entries the cursor does not have
+// yet, whatever the plan (a deferred plan carries no acks, a reset covers
+// some without listing them).
+func pendingAcks(ts cursor.TopicState, sub string, want []ackset.Range) int64 {
+	if s, ok := ts.Subscriptions[sub]; ok {
+		s.Consumers = 0
+		ts.Subscriptions = map[string]cursor.SubState{sub: s}
 	}
-	return n
+	return cursor.PlanApply(ts, sub, want, cursor.PlanOptions{ResetThreshold: -1}).AckCount()
 }

@@ -36,9 +36,9 @@ func (w *worker) status(now time.Time) TopicStatus {
 		}
 	}
 	for _, remote := range w.d.remotesOf(w.namespace) {
-		rs := RemoteTopicStatus{Remote: remote}
+		rs := RemoteTopicStatus{Remote: remote, ReplicationLagEntries: w.replicationLagLocked(remote)}
 		if s, ok := w.remotes[remote]; ok {
-			rs.LastSnapshot, rs.ReplicationLagEntries, rs.RoundTripSeconds = s.at, s.lagEntries, s.rtt.Seconds()
+			rs.LastSnapshot, rs.RoundTripSeconds = s.at, s.rtt.Seconds()
 		}
 		ts.Remotes = append(ts.Remotes, rs)
 	}
@@ -163,12 +163,11 @@ func (w *worker) failover(o FailoverOptions) []FailoverSubscription {
 			if fs.NotAckedOnStandby > o.MaxNotAcked {
 				reasons = append(reasons, fmt.Sprintf("%d acknowledged here, not on %s", fs.NotAckedOnStandby, remote))
 			}
-			if rs, ok := w.remotes[remote]; ok {
-				fs.ReplicationLagEntries = rs.lagEntries
-				if rs.lagEntries > o.MaxLagEntries {
-					reasons = append(reasons, fmt.Sprintf("%d entries not yet replicated to %s", rs.lagEntries, remote))
-				}
-			} else {
+			fs.ReplicationLagEntries = w.replicationLagLocked(remote)
+			if fs.ReplicationLagEntries > o.MaxLagEntries {
+				reasons = append(reasons, fmt.Sprintf("%d entries not known to have reached %s", fs.ReplicationLagEntries, remote))
+			}
+			if _, ok := w.remotes[remote]; !ok {
 				reasons = append(reasons, "no snapshot answered by "+remote+" yet")
 			}
 			if len(reasons) > 0 {

@@ -86,16 +86,15 @@ func (w *worker) snapshotResponse(resp *snapshot.SnapshotResponse) {
 	if err := w.d.deps.Store.PutSnapshot(w.topic, m.Remote, sm); err != nil {
 		w.log.Warn("storing snapshot mapping failed", "remoteCluster", m.Remote, "err", err)
 	}
-	runs, err := w.d.deps.Store.Runs(w.topic, minPosition, maxPosition)
-	if err != nil {
-		return
-	}
-	lag := localEntriesAfter(runs, w.d.cfg.Cluster, m.Watermark, m.LocalLAC)
 	w.d.metrics.SnapshotRTT.WithLabelValues(w.d.cfg.Cluster, w.namespace, m.Remote).Observe(res.RoundTrip.Seconds())
-	w.d.metrics.ReplicationLag.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic, m.Remote).Set(float64(lag))
 	w.mu.Lock()
-	w.remotes[m.Remote] = &remoteSnapshot{at: now, lagEntries: lag, rtt: res.RoundTrip}
+	if prev, ok := w.remotes[m.Remote]; ok && m.Watermark != nil && prev.watermark != nil && m.Watermark.Less(*prev.watermark) {
+		// Answers may arrive out of order; a watermark never goes back.
+		m.Watermark = prev.watermark
+	}
+	w.remotes[m.Remote] = &remoteSnapshot{at: now, watermark: m.Watermark, rtt: res.RoundTrip}
 	w.mu.Unlock()
+	w.reportReplicationLag()
 }
 
 // localEntriesAfter counts this cluster's own entries positioned after the

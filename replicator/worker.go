@@ -28,6 +28,7 @@ type worker struct {
 	mu        sync.Mutex
 	tail      tailState
 	state     cursor.TopicState // last read
+	runs      []ackset.Run      // the index as of the last read
 	exported  map[string]*exportState
 	imported  map[subRemote]*importState
 	remotes   map[string]*remoteSnapshot
@@ -75,9 +76,9 @@ type importState struct {
 
 // remoteSnapshot is the snapshot protocol's last word from one remote.
 type remoteSnapshot struct {
-	at         time.Time
-	lagEntries int64
-	rtt        time.Duration
+	at        time.Time
+	watermark *ackset.Position // highest local-origin entry the remote had; nil: none
+	rtt       time.Duration
 }
 
 func newWorker(d *Daemon, topic, ns string, ctrl *controlChannel) (*worker, error) {
@@ -201,6 +202,28 @@ func (w *worker) applyDirty(ctx context.Context) {
 	clear(w.dirty)
 }
 
+// replicationLagLocked counts this cluster's own entries, up to the last
+// read LAC, that the remote is not known to have: those after the
+// watermark of its newest snapshot answer (all of them before any answer).
+// Entries written since that answer count until a newer answer covers
+// them, so a silent remote never looks caught up (w.mu held).
+func (w *worker) replicationLagLocked(remote string) int64 {
+	var wm *ackset.Position
+	if rs, ok := w.remotes[remote]; ok {
+		wm = rs.watermark
+	}
+	return localEntriesAfter(w.runs, w.d.cfg.Cluster, wm, w.state.LastConfirmed)
+}
+
+func (w *worker) reportReplicationLag() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, remote := range w.d.remotesOf(w.namespace) {
+		w.d.metrics.ReplicationLag.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic, remote).
+			Set(float64(w.replicationLagLocked(remote)))
+	}
+}
+
 // tick reads the topic's cursors once and uses that for export, apply
 // and the snapshot protocol.
 func (w *worker) tick(ctx context.Context) {
@@ -216,10 +239,11 @@ func (w *worker) tick(ctx context.Context) {
 		return
 	}
 	w.mu.Lock()
-	w.state = ts
+	w.state, w.runs = ts, runs
 	w.indexRuns = len(runs)
 	w.mu.Unlock()
 	w.d.metrics.IndexRuns.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic).Set(float64(len(runs)))
+	w.reportReplicationLag()
 	w.reportTailLag(ts)
 	w.export(ctx, now, ts, runs)
 	w.applyAll(ctx, now, ts, runs)
