@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/apache/pulsar-client-go/pulsar"
+	"github.com/apache/pulsar-client-go/pulsar/log"
 	"github.com/apache/pulsar-client-go/pulsaradmin"
 	"github.com/apache/pulsar-client-go/pulsaradmin/pkg/admin/config"
 	"github.com/apache/pulsar-client-go/pulsaradmin/pkg/utils"
@@ -69,7 +70,7 @@ func newPairTB(t testing.TB) *pair {
 		if err := adm.Namespaces().SetNamespaceReplicationClusters(p.ns, []string{"east", "west"}); err != nil {
 			t.Fatal(err)
 		}
-		cl, err := pulsar.NewClient(pulsar.ClientOptions{URL: c.ServiceURL(), Logger: quietLogger(), OperationTimeout: 3 * time.Second})
+		cl, err := pulsar.NewClient(pulsar.ClientOptions{URL: c.ServiceURL(), Logger: log.DefaultNopLogger(), OperationTimeout: 3 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,8 +123,6 @@ func (p *pair) stopDaemon(cluster string) {
 		delete(p.cancel, cluster)
 	}
 }
-
-func quietLogger() pulsarLogger { return pulsarLogger{} }
 
 func eventually(t *testing.T, timeout time.Duration, what string, f func() error) {
 	t.Helper()

@@ -182,24 +182,34 @@ func (w *worker) run(ctx context.Context) {
 // applyDirty applies the imports that changed, with a fresh read of the
 // topic's cursors.
 func (w *worker) applyDirty(ctx context.Context) {
-	ts, err := cursor.ReadTopic(ctx, w.d.admin, w.topic)
-	if err != nil {
-		w.log.Warn("reading cursors failed", "err", err)
+	ts, runs, ok := w.readState(ctx)
+	if !ok {
 		return
 	}
-	runs, err := w.d.deps.Store.Runs(w.topic, minPosition, maxPosition)
-	if err != nil {
-		w.log.Error("reading tail index failed", "err", err)
-		return
-	}
-	w.mu.Lock()
-	w.state = ts
-	w.mu.Unlock()
 	now := w.d.now()
 	for k := range w.dirty {
 		w.applyOne(ctx, now, ts, runs, k)
 	}
 	clear(w.dirty)
+}
+
+// readState reads the topic's cursors and its tail index, and keeps both
+// for reports. It logs and reports false when either read fails.
+func (w *worker) readState(ctx context.Context) (cursor.TopicState, []ackset.Run, bool) {
+	ts, err := cursor.ReadTopic(ctx, w.d.admin, w.topic)
+	if err != nil {
+		w.log.Warn("reading cursors failed", "err", err)
+		return cursor.TopicState{}, nil, false
+	}
+	runs, err := w.d.deps.Store.Runs(w.topic, minPosition, maxPosition)
+	if err != nil {
+		w.log.Error("reading tail index failed", "err", err)
+		return cursor.TopicState{}, nil, false
+	}
+	w.mu.Lock()
+	w.state, w.runs, w.indexRuns = ts, runs, len(runs)
+	w.mu.Unlock()
+	return ts, runs, true
 }
 
 // replicationLagLocked counts this cluster's own entries, up to the last
@@ -228,20 +238,10 @@ func (w *worker) reportReplicationLag() {
 // and the snapshot protocol.
 func (w *worker) tick(ctx context.Context) {
 	now := w.d.now()
-	ts, err := cursor.ReadTopic(ctx, w.d.admin, w.topic)
-	if err != nil {
-		w.log.Warn("reading cursors failed", "err", err)
+	ts, runs, ok := w.readState(ctx)
+	if !ok {
 		return
 	}
-	runs, err := w.d.deps.Store.Runs(w.topic, minPosition, maxPosition)
-	if err != nil {
-		w.log.Error("reading tail index failed", "err", err)
-		return
-	}
-	w.mu.Lock()
-	w.state, w.runs = ts, runs
-	w.indexRuns = len(runs)
-	w.mu.Unlock()
 	w.d.metrics.IndexRuns.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic).Set(float64(len(runs)))
 	w.reportReplicationLag()
 	w.reportTailLag(ts)

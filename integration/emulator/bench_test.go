@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/apache/pulsar-client-go/pulsar"
+	"github.com/apache/pulsar-client-go/pulsar/log"
 )
 
 // BenchmarkProduceConsume measures the emulator end to end with the real
@@ -17,7 +18,7 @@ func BenchmarkProduceConsume(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	cl, err := pulsar.NewClient(pulsar.ClientOptions{URL: s.Cluster("east").ServiceURL(), Logger: silentLogger{}})
+	cl, err := pulsar.NewClient(pulsar.ClientOptions{URL: s.Cluster("east").ServiceURL(), Logger: log.DefaultNopLogger()})
 	if err != nil {
 		b.Fatal(err)
 	}
