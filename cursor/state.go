@@ -22,6 +22,10 @@ type TopicState struct {
 	// Ledgers lists the topic's ledgers in order, as internalStats reports
 	// them. The last one is the ledger being written: its size is not final.
 	Ledgers []Ledger
+	// Replicators holds the geo-replicator cursors (pulsar.repl.<remote>)
+	// by remote cluster: an entry they have acknowledged was sent to that
+	// remote, or skipped for good (replicate_to, TTL).
+	Replicators map[string]SubState
 }
 
 // Ledger is one ledger of a topic.
@@ -87,9 +91,15 @@ func topicState(topic string, stats utils.TopicStats, internal utils.PersistentT
 	if err != nil {
 		return TopicState{}, fmt.Errorf("topic %s: %w", topic, err)
 	}
-	st := TopicState{Topic: topic, LastConfirmed: lac, Ledgers: ledgers, Subscriptions: map[string]SubState{}}
+	st := TopicState{Topic: topic, LastConfirmed: lac, Ledgers: ledgers, Subscriptions: map[string]SubState{},
+		Replicators: map[string]SubState{}}
 	for name, cs := range internal.Cursors {
-		if strings.HasPrefix(name, replCursorPrefix) {
+		if remote, ok := strings.CutPrefix(name, replCursorPrefix); ok {
+			repl, err := subState(cs)
+			if err != nil {
+				return TopicState{}, fmt.Errorf("topic %s: replicator cursor %q: %w", topic, name, err)
+			}
+			st.Replicators[remote] = repl
 			continue
 		}
 		ss, inStats := stats.Subscriptions[name]

@@ -79,6 +79,8 @@ func TestReadTopic(t *testing.T) {
 				Type: "Shared", Consumers: 2, Replicated: true},
 			"idle": {MarkDelete: pos(10, -1), Deleted: []ackset.Range{}, Type: ""},
 		},
+		// The geo-replicator's cursor is kept apart, by remote cluster.
+		Replicators: map[string]SubState{"west": {MarkDelete: pos(12, 4), Deleted: []ackset.Range{}}},
 	}
 	normalizeEmpty(&got)
 	normalizeEmpty(&want)
@@ -89,11 +91,13 @@ func TestReadTopic(t *testing.T) {
 
 // normalizeEmpty makes nil and empty IDM slices compare equal.
 func normalizeEmpty(t *TopicState) {
-	for k, s := range t.Subscriptions {
-		if len(s.Deleted) == 0 {
-			s.Deleted = nil
+	for _, m := range []map[string]SubState{t.Subscriptions, t.Replicators} {
+		for k, s := range m {
+			if len(s.Deleted) == 0 {
+				s.Deleted = nil
+			}
+			m[k] = s
 		}
-		t.Subscriptions[k] = s
 	}
 }
 

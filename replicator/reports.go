@@ -74,7 +74,9 @@ func (w *worker) subRemoteStatusLocked(now time.Time, sub, remote string) Subscr
 			s.LagSeconds = now.Sub(is.sentAt).Seconds()
 		}
 	}
-	s.LocalAckedNotAckedThere = int64(local.Difference(theirs).Cardinality())
+	// Entries never replicated there cannot be acknowledged there, and
+	// cannot be delivered again there either.
+	s.LocalAckedNotAckedThere = int64(local.Difference(theirs).Difference(w.neverThereLocked(remote)).Cardinality())
 	return s
 }
 

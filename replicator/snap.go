@@ -32,30 +32,51 @@ func (w *worker) snapshotTick(ctx context.Context, now time.Time, ts cursor.Topi
 		w.log.Warn("starting snapshot failed", "err", err)
 		return
 	}
+	repl := map[string]ackset.Position{}
+	for remote, c := range ts.Replicators {
+		repl[remote] = c.MarkDelete
+	}
+	w.mu.Lock()
+	w.replAtRequest[req.ID] = repl
+	w.mu.Unlock()
 	if err := w.ctrl.publish(ctx, &req); err != nil {
 		w.log.Warn("publishing snapshot request failed", "err", err)
 	}
 }
 
 func (w *worker) countAbandoned(a snapshot.Abandoned) {
+	w.mu.Lock()
+	delete(w.replAtRequest, a.ID)
+	w.mu.Unlock()
 	for _, r := range a.Missing {
 		w.d.metrics.SnapshotTimeouts.WithLabelValues(w.d.cfg.Cluster, w.namespace, r).Inc()
 	}
 }
 
-// respond answers a remote's request with this cluster's LAC and the
-// highest entry of the requester's origin the tail has indexed.
+// respond answers a remote's request with this cluster's LAC, how far the
+// tail has read, and which entries of the requester's origin it has
+// indexed. The LAC is read afresh: the requester trusts "tail at or past
+// LAC" to mean the index holds every copy that had arrived.
 func (w *worker) respond(ctx context.Context, req *snapshot.SnapshotRequest) {
+	if req.Requester == w.d.cfg.Cluster {
+		return
+	}
+	ts, runs, ok := w.readState(ctx)
+	if !ok {
+		return
+	}
+	state := snapshot.ResponderState{Cluster: w.d.cfg.Cluster, LAC: ts.LastConfirmed}
 	w.mu.Lock()
-	state := snapshot.ResponderState{Cluster: w.d.cfg.Cluster, LAC: w.state.LastConfirmed}
 	if wm, ok := w.tail.watermark[req.Requester]; ok {
 		state.Watermark = &wm
 	}
+	if w.tail.started {
+		tp := w.tail.position
+		state.TailPosition = &tp
+	}
 	w.mu.Unlock()
-	if state.LAC == (ackset.Position{}) {
-		if ts, err := cursor.ReadTopic(ctx, w.d.admin, w.topic); err == nil {
-			state.LAC = ts.LastConfirmed
-		}
+	if have, err := ackset.Encode(originSet(runs, req.Requester)); err == nil {
+		state.Have = have
 	}
 	resp, ok := snapshot.Respond(w.d.now(), *req, state)
 	if !ok {
@@ -87,20 +108,47 @@ func (w *worker) snapshotResponse(resp *snapshot.SnapshotResponse) {
 		w.log.Warn("storing snapshot mapping failed", "remoteCluster", m.Remote, "err", err)
 	}
 	w.d.metrics.SnapshotRTT.WithLabelValues(w.d.cfg.Cluster, w.namespace, m.Remote).Observe(res.RoundTrip.Seconds())
+	next := &remoteSnapshot{at: now, watermark: m.Watermark, rtt: res.RoundTrip}
 	w.mu.Lock()
-	if prev, ok := w.remotes[m.Remote]; ok && m.Watermark != nil && prev.watermark != nil && m.Watermark.Less(*prev.watermark) {
-		// Answers may arrive out of order; a watermark never goes back.
-		m.Watermark = prev.watermark
+	if p, ok := w.replAtRequest[m.RequestID][m.Remote]; ok && m.TailCaughtUp {
+		next.processed = &p
 	}
-	w.remotes[m.Remote] = &remoteSnapshot{at: now, watermark: m.Watermark, rtt: res.RoundTrip}
+	if res.Complete {
+		delete(w.replAtRequest, m.RequestID)
+	}
+	w.mu.Unlock()
+	if m.Have != "" {
+		if have, err := ackset.Decode([]byte(m.Have)); err == nil {
+			next.have = &have
+		} else {
+			w.reject("bad_payload")
+		}
+	}
+	w.mu.Lock()
+	if prev, ok := w.remotes[m.Remote]; ok && prev.watermark != nil && (m.Watermark == nil || m.Watermark.Less(*prev.watermark)) {
+		// Answers may arrive out of order: keep the newer picture whole.
+		next.watermark, next.have, next.processed = prev.watermark, prev.have, prev.processed
+	}
+	w.remotes[m.Remote] = next
 	w.mu.Unlock()
 	w.reportReplicationLag()
 }
 
-// localEntriesAfter counts this cluster's own entries positioned after the
-// watermark and at or before lac: produced here, not yet received there.
-func localEntriesAfter(runs []ackset.Run, local string, watermark *ackset.Position, lac ackset.Position) int64 {
-	var n int64
+// originSet is the set of one origin's entries the runs hold.
+func originSet(runs []ackset.Run, origin string) ackset.Set {
+	var out ackset.Set
+	for _, r := range runs {
+		if r.Origin == origin {
+			_ = out.AddRange(origin, r.OriginLedger, r.OriginEntry, r.OriginEntry+r.Count-1)
+		}
+	}
+	return out
+}
+
+// localEntriesAfter returns this cluster's own entries positioned after
+// the watermark and at or before lac: produced here, not known to be there.
+func localEntriesAfter(runs []ackset.Run, local string, watermark *ackset.Position, lac ackset.Position) ackset.Set {
+	var out ackset.Set
 	for _, r := range runs {
 		if r.Origin != local {
 			continue
@@ -121,8 +169,9 @@ func localEntriesAfter(runs []ackset.Run, local string, watermark *ackset.Positi
 			}
 		}
 		if last >= first {
-			n += last - first + 1
+			// Runs were validated when stored, so the range is valid.
+			_ = out.AddRange(local, r.Local.Ledger, first, last)
 		}
 	}
-	return n
+	return out
 }

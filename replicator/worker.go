@@ -25,17 +25,20 @@ type worker struct {
 	inbox     chan snapshot.Message
 	done      chan struct{}
 
-	mu        sync.Mutex
-	tail      tailState
-	state     cursor.TopicState // last read
-	runs      []ackset.Run      // the index as of the last read
-	exported  map[string]*exportState
-	imported  map[subRemote]*importState
-	remotes   map[string]*remoteSnapshot
-	seq       *snapshot.Sequencer
-	tracker   *snapshot.Tracker
-	lastSnap  time.Time
-	indexRuns int
+	mu       sync.Mutex
+	tail     tailState
+	state    cursor.TopicState // last read
+	runs     []ackset.Run      // the index as of the last read
+	exported map[string]*exportState
+	imported map[subRemote]*importState
+	remotes  map[string]*remoteSnapshot
+	seq      *snapshot.Sequencer
+	tracker  *snapshot.Tracker
+	lastSnap time.Time
+	// replAtRequest remembers, per pending snapshot request, each
+	// replicator cursor's mark-delete position when it was sent.
+	replAtRequest map[string]map[string]ackset.Position
+	indexRuns     int
 	// dirty holds imports changed since they were last applied; the loop
 	// applies them as soon as the inbox is drained, not at the next tick.
 	dirty map[subRemote]bool
@@ -78,6 +81,12 @@ type importState struct {
 type remoteSnapshot struct {
 	at        time.Time
 	watermark *ackset.Position // highest local-origin entry the remote had; nil: none
+	have      *ackset.Set      // the local-origin entries the remote had; nil: not sent
+	// processed is how far Pulsar's replicator to the remote had gone (its
+	// cursor's mark-delete position) when the answered request was sent,
+	// kept only when the remote's tail had caught up when it answered: then
+	// every processed entry the remote lacks was skipped for good.
+	processed *ackset.Position
 	rtt       time.Duration
 }
 
@@ -92,16 +101,17 @@ func newWorker(d *Daemon, topic, ns string, ctrl *controlChannel) (*worker, erro
 		return nil, err
 	}
 	w := &worker{d: d, topic: topic, namespace: ns, ctrl: ctrl,
-		log:      d.log.With("topic", topic, "namespace", ns),
-		inbox:    make(chan snapshot.Message, 256),
-		done:     make(chan struct{}),
-		exported: map[string]*exportState{},
-		imported: map[subRemote]*importState{},
-		remotes:  map[string]*remoteSnapshot{},
-		dirty:    map[subRemote]bool{},
-		seq:      snapshot.NewSequencer(),
-		tracker:  tr,
-		tail:     tailState{watermark: map[string]ackset.Position{}, lastStamp: map[string]ackset.Position{}},
+		log:           d.log.With("topic", topic, "namespace", ns),
+		inbox:         make(chan snapshot.Message, 256),
+		done:          make(chan struct{}),
+		exported:      map[string]*exportState{},
+		imported:      map[subRemote]*importState{},
+		remotes:       map[string]*remoteSnapshot{},
+		dirty:         map[subRemote]bool{},
+		replAtRequest: map[string]map[string]ackset.Position{},
+		seq:           snapshot.NewSequencer(),
+		tracker:       tr,
+		tail:          tailState{watermark: map[string]ackset.Position{}, lastStamp: map[string]ackset.Position{}},
 	}
 	if err := w.restore(); err != nil {
 		return nil, err
@@ -213,16 +223,56 @@ func (w *worker) readState(ctx context.Context) (cursor.TopicState, []ackset.Run
 }
 
 // replicationLagLocked counts this cluster's own entries, up to the last
-// read LAC, that the remote is not known to have: those after the
-// watermark of its newest snapshot answer (all of them before any answer).
-// Entries written since that answer count until a newer answer covers
-// them, so a silent remote never looks caught up (w.mu held).
+// read LAC, that Pulsar's replicator to remote has not processed yet: not
+// acknowledged on its pulsar.repl.<remote> cursor. The replicator
+// acknowledges an entry once the remote has persisted its copy, or when it
+// skips the entry for good (replicate_to, TTL), so this is exactly what is
+// still on its way. Without a replicator cursor (not read yet), every own
+// entry after the remote's last snapshot watermark counts (w.mu held).
 func (w *worker) replicationLagLocked(remote string) int64 {
+	lac := w.state.LastConfirmed
+	if repl, ok := w.state.Replicators[remote]; ok {
+		pending := localEntriesAfter(w.runs, w.d.cfg.Cluster, &repl.MarkDelete, lac)
+		return int64(pending.Difference(rangesSet(w.d.cfg.Cluster, repl.Deleted)).Cardinality())
+	}
 	var wm *ackset.Position
 	if rs, ok := w.remotes[remote]; ok {
 		wm = rs.watermark
 	}
-	return localEntriesAfter(w.runs, w.d.cfg.Cluster, wm, w.state.LastConfirmed)
+	return int64(localEntriesAfter(w.runs, w.d.cfg.Cluster, wm, lac).Cardinality())
+}
+
+// neverThereLocked returns this cluster's own entries the remote will
+// never have: at or below the watermark of its last snapshot answer but
+// absent from its index. Replication and the remote's tail both keep
+// order, so such an entry was skipped by the replicator (replicate_to,
+// TTL), not delayed (w.mu held).
+func (w *worker) neverThereLocked(remote string) ackset.Set {
+	rs, ok := w.remotes[remote]
+	if !ok || rs.have == nil {
+		return ackset.Set{}
+	}
+	upTo := rs.watermark
+	if rs.processed != nil && (upTo == nil || upTo.Less(*rs.processed)) {
+		upTo = rs.processed
+	}
+	if upTo == nil {
+		return ackset.Set{}
+	}
+	return localEntriesAfter(w.runs, w.d.cfg.Cluster, nil, *upTo).Difference(*rs.have)
+}
+
+// rangesSet turns local IDM ranges into a set of this cluster's entries;
+// ranges crossing ledgers (never printed by Pulsar's default range set)
+// are left out.
+func rangesSet(local string, rs []ackset.Range) ackset.Set {
+	var out ackset.Set
+	for _, r := range rs {
+		if ledger, first, last, ok := r.Entries(); ok && last >= first {
+			_ = out.AddRange(local, ledger, first, last)
+		}
+	}
+	return out
 }
 
 func (w *worker) reportReplicationLag() {

@@ -22,7 +22,8 @@ import (
 //	                   5 sent_at int64, 6 anchors repeated Anchor
 //	SnapshotResponse:  1 id, 2 topic, 3 requester, 4 responder string,
 //	                   5 responder_lac Position, 6 watermark Position (optional),
-//	                   7 sent_at int64
+//	                   7 sent_at int64, 8 have bytes (optional),
+//	                   9 tail_position Position (optional)
 //	Update:            1 topic, 2 subscription, 3 sender string, 4 epoch int64,
 //	                   5 sequence uint64, 6 full bool, 7 sender_mdp Position,
 //	                   8 ack_set bytes, 9 sent_at int64
@@ -40,7 +41,7 @@ var (
 	requestFields = fieldNames{1: "id", 2: "topic", 3: "requester", 4: "requester_lac",
 		5: "sent_at", 6: "anchors"}
 	responseFields = fieldNames{1: "id", 2: "topic", 3: "requester", 4: "responder",
-		5: "responder_lac", 6: "watermark", 7: "sent_at"}
+		5: "responder_lac", 6: "watermark", 7: "sent_at", 8: "have", 9: "tail_position"}
 	updateFields = fieldNames{1: "topic", 2: "subscription", 3: "sender", 4: "epoch",
 		5: "sequence", 6: "full", 7: "sender_mdp", 8: "ack_set", 9: "sent_at"}
 )
@@ -152,7 +153,14 @@ func (m *SnapshotResponse) appendBody(b []byte) []byte {
 	if m.Watermark != nil {
 		b = appendPosition(b, 6, *m.Watermark)
 	}
-	return appendInt64(b, 7, m.SentAt)
+	b = appendInt64(b, 7, m.SentAt)
+	if len(m.Have) > 0 {
+		b = appendBytes(b, 8, m.Have)
+	}
+	if m.TailPosition != nil {
+		b = appendPosition(b, 9, *m.TailPosition)
+	}
+	return b
 }
 
 func (m *Update) appendBody(b []byte) []byte {
@@ -479,6 +487,13 @@ func decodeResponse(b []byte) (*SnapshotResponse, *DecodeError) {
 			}
 		case 7:
 			r.int64(num, typ, &m.SentAt)
+		case 8:
+			r.bytes(num, typ, &m.Have)
+		case 9:
+			var p ackset.Position
+			if r.position(num, typ, &p); r.err == nil {
+				m.TailPosition = &p
+			}
 		default:
 			r.skip(num, typ)
 		}

@@ -79,6 +79,15 @@ type SnapshotResponse struct {
 	// has seen on Topic; nil when it has seen none.
 	Watermark *ackset.Position
 	SentAt    int64 // unix ms
+	// Have is the set of requester-origin entries the responder's tail has
+	// indexed on Topic, encoded by package ackset (opaque here; optional).
+	// With Watermark it tells the requester which of its entries the
+	// responder will never have: those at or below Watermark not in Have.
+	Have []byte
+	// TailPosition is where the responder's tail had read to when it
+	// answered (optional). At or past ResponderLAC, the tail had indexed
+	// every entry the responder's topic held.
+	TailPosition *ackset.Position
 }
 
 // Type implements Message.

@@ -14,6 +14,11 @@ type ResponderState struct {
 	// Watermark is the highest position of the requester's origin that the
 	// local tail index has seen on the topic; nil if none.
 	Watermark *ackset.Position
+	// Have is the encoded set of requester-origin entries the local tail
+	// index holds (see SnapshotResponse.Have); nil to leave it out.
+	Have []byte
+	// TailPosition is where the local tail had read to; nil if unknown.
+	TailPosition *ackset.Position
 }
 
 // Respond answers req with local's state at now. It returns false, and no
@@ -34,6 +39,14 @@ func Respond(now time.Time, req SnapshotRequest, local ResponderState) (Snapshot
 	if local.Watermark != nil {
 		w := *local.Watermark
 		resp.Watermark = &w
+	}
+	if local.TailPosition != nil {
+		p := *local.TailPosition
+		resp.TailPosition = &p
+	}
+	resp.Have = append([]byte(nil), local.Have...)
+	if len(resp.Have) == 0 {
+		resp.Have = nil
 	}
 	return resp, true
 }

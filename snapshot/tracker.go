@@ -223,6 +223,12 @@ type Mapping struct {
 	// Watermark is the highest local-origin position the remote had seen;
 	// nil if none.
 	Watermark *ackset.Position
+	// Have is the remote's encoded set of local-origin entries ("" if it
+	// sent none); a string keeps Mapping comparable.
+	Have string
+	// TailCaughtUp: the remote's tail had indexed everything its topic
+	// held when it answered, so Have covers every copy it then had.
+	TailCaughtUp bool
 }
 
 // ResponseResult is what OnResponse made of one response.
@@ -286,6 +292,8 @@ func mappingOf(req SnapshotRequest, resp SnapshotResponse) Mapping {
 		w := *resp.Watermark
 		m.Watermark = &w
 	}
+	m.Have = string(resp.Have)
+	m.TailCaughtUp = resp.TailPosition != nil && !resp.TailPosition.Less(resp.ResponderLAC)
 	return m
 }
 

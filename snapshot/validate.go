@@ -87,10 +87,13 @@ func (m *SnapshotResponse) validate() error {
 		validatePosition("snapshot response responder_lac", m.ResponderLAC),
 		validateNonNegative("snapshot response sent_at", m.SentAt),
 	)
-	if err != nil || m.Watermark == nil {
-		return err
+	if err == nil && m.Watermark != nil {
+		err = validatePosition("snapshot response watermark", *m.Watermark)
 	}
-	return validatePosition("snapshot response watermark", *m.Watermark)
+	if err == nil && m.TailPosition != nil {
+		err = validatePosition("snapshot response tail_position", *m.TailPosition)
+	}
+	return err
 }
 
 func (m *Update) validate() error {

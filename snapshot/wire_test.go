@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/encoding/protowire"
 
@@ -629,3 +630,42 @@ func TestReasonAndTypeNames(t *testing.T) {
 }
 
 func fmtWrap(err error) error { return errors.Join(errors.New("context"), err) }
+
+func TestResponseCarriesHaveAndTailPosition(t *testing.T) {
+	wm := ackset.Position{Ledger: 7, Entry: 41}
+	tail := ackset.Position{Ledger: 9, Entry: 3}
+	resp := &SnapshotResponse{ID: "east-1-1", Topic: "persistent://t/ns/x", Requester: "east", Responder: "west",
+		ResponderLAC: ackset.Position{Ledger: 9, Entry: 3}, Watermark: &wm, SentAt: 1, Have: []byte{1, 2, 3},
+		TailPosition: &tail}
+	b, err := Encode(resp, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := Decode(b, testRing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := msg.(*SnapshotResponse)
+	if !bytes.Equal(got.Have, resp.Have) || got.TailPosition == nil || *got.TailPosition != tail {
+		t.Fatalf("have %v tail %v", got.Have, got.TailPosition)
+	}
+	tr, err := NewTracker(TrackerConfig{Cluster: "east", IDPrefix: "east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.UnixMilli(1000)
+	req, _, err := tr.Begin(now, resp.Topic, ackset.Position{Ledger: 3, Entry: 3}, []string{"west"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.ID = req.ID
+	res := tr.OnResponse(now, *got)
+	if res.Outcome != Accepted || !res.Mapping.TailCaughtUp || res.Mapping.Have != string(resp.Have) {
+		t.Fatalf("mapping %+v", res)
+	}
+	behind := ackset.Position{Ledger: 9, Entry: 2}
+	got.TailPosition = &behind
+	if mappingOf(req, *got).TailCaughtUp {
+		t.Fatal("a tail behind the responder's LAC counted as caught up")
+	}
+}
