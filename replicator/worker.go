@@ -171,7 +171,14 @@ func (w *worker) deliver(ctx context.Context, msg snapshot.Message) {
 // run drives the worker until ctx ends.
 func (w *worker) run(ctx context.Context) {
 	defer close(w.done)
-	go w.tailLoop(ctx)
+	tailDone := make(chan struct{})
+	go func() {
+		defer close(tailDone)
+		w.tailLoop(ctx)
+	}()
+	// The daemon's Run returns only after the tail's last flush, so the
+	// store is never closed under it.
+	defer func() { <-tailDone }()
 	tick := time.NewTicker(w.d.cfg.ExportInterval)
 	defer tick.Stop()
 	for {
