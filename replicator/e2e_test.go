@@ -177,20 +177,12 @@ func TestOutOfOrderAcksReachTheStandby(t *testing.T) {
 	cons.Close()
 	// The standby's cursor must show the same holes once synced.
 	eventually(t, 30*time.Second, "west backlog equals held messages", func() error {
-		tn, err := utils.GetTopicName(topic)
+		b, err := backlog(p, "west", topic, "billing")
 		if err != nil {
 			return err
 		}
-		st, err := p.admins["west"].Topics().GetStats(*tn)
-		if err != nil {
-			return err
-		}
-		sub, ok := st.Subscriptions["billing"]
-		if !ok {
-			return fmt.Errorf("no billing subscription on west yet")
-		}
-		if sub.MsgBacklog != int64(len(held)) {
-			return fmt.Errorf("west backlog %d, want %d", sub.MsgBacklog, len(held))
+		if b != int64(len(held)) {
+			return fmt.Errorf("west backlog %d, want %d", b, len(held))
 		}
 		return nil
 	})
@@ -214,4 +206,21 @@ func TestOutOfOrderAcksReachTheStandby(t *testing.T) {
 		got[string(m.Payload())] = true
 		_ = wc.Ack(m)
 	}
+}
+
+// backlog reads a subscription's backlog on one cluster.
+func backlog(p *pair, cluster, topic, sub string) (int64, error) {
+	tn, err := utils.GetTopicName(topic)
+	if err != nil {
+		return 0, err
+	}
+	st, err := p.admins[cluster].Topics().GetStats(*tn)
+	if err != nil {
+		return 0, err
+	}
+	s, ok := st.Subscriptions[sub]
+	if !ok {
+		return 0, fmt.Errorf("no %s subscription on %s yet", sub, cluster)
+	}
+	return s.MsgBacklog, nil
 }

@@ -17,6 +17,7 @@ import (
 // acknowledged set since the last export: a delta, or the full state on a
 // new epoch and at least every FullStateEvery export intervals.
 func (w *worker) export(ctx context.Context, now time.Time, ts cursor.TopicState, runs []ackset.Run) {
+	indexed := indexedSet(runs)
 	for sub, st := range ts.Subscriptions {
 		if !w.subscriptionInScope(sub) {
 			continue
@@ -25,6 +26,12 @@ func (w *worker) export(ctx context.Context, now time.Time, ts cursor.TopicState
 		if err != nil {
 			w.log.Error("translating cursor failed", "subscription", sub, "err", err)
 			continue
+		}
+		// Entries pruned from the index stay acknowledged in what is sent:
+		// the cursor can no longer say so, and the remotes' own pruning
+		// waits for this set to contain them.
+		if prev, err := w.exportStateOf(sub); err == nil {
+			set = set.Union(prev.set.Difference(indexed))
 		}
 		if err := w.exportOne(ctx, now, sub, st.MarkDelete, set); err != nil {
 			w.log.Warn("export failed", "subscription", sub, "err", err)
@@ -78,6 +85,15 @@ func (w *worker) exportOne(ctx context.Context, now time.Time, sub string, mdp a
 	w.d.metrics.UpdatesSent.WithLabelValues(w.d.cfg.Cluster, w.namespace, kind).Inc()
 	w.d.metrics.AcksExported.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic, sub).Add(float64(delta.Added.Cardinality()))
 	return nil
+}
+
+// indexedSet is every EntryID the runs map.
+func indexedSet(runs []ackset.Run) ackset.Set {
+	var out ackset.Set
+	for _, r := range runs {
+		_ = out.AddRange(r.Origin, r.OriginLedger, r.OriginEntry, r.OriginEntry+r.Count-1)
+	}
+	return out
 }
 
 // exportStateOf returns the last export of sub, from memory or the store.

@@ -27,6 +27,7 @@ type Metrics struct {
 	TailUnmapped     *prometheus.CounterVec
 	TailLagEntries   *prometheus.GaugeVec
 	IndexRuns        *prometheus.GaugeVec
+	IndexPruned      *prometheus.CounterVec
 	StoreBytes       *prometheus.GaugeVec
 	SnapshotRTT      *prometheus.HistogramVec
 	SnapshotTimeouts *prometheus.CounterVec
@@ -72,6 +73,7 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 	m.TailUnmapped = counter("tail_unmapped_total", "Replicated entries without a source-position stamp, left out of the index (never acknowledged by subsync).", topicLabels)
 	m.TailLagEntries = gauge("tail_lag_entries", "Entries between the tail's position and the topic's last confirmed entry (within one ledger; -1 when unknown).", topicLabels)
 	m.IndexRuns = gauge("index_runs", "Runs in the topic's tail index.", topicLabels)
+	m.IndexPruned = counter("index_prunes_total", "Times the tail index was pruned below entries every subscription and every remote has acknowledged.", topicLabels)
 	m.StoreBytes = gauge("store_size_bytes", "Approximate on-disk size of the Pebble store.", []string{"cluster"})
 	m.SnapshotRTT = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: metricPrefix + "snapshot_rtt_seconds",
 		Help:    "Snapshot request to response round-trip time through the control topic.",

@@ -24,6 +24,7 @@ func (w *worker) snapshotTick(ctx context.Context, now time.Time, ts cursor.Topi
 		return
 	}
 	w.lastSnap = now
+	w.collectGarbage(ts, runs)
 	req, abandoned, err := w.tracker.Begin(now, w.topic, ts.LastConfirmed, remotes)
 	for _, a := range abandoned {
 		w.countAbandoned(a)
