@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/apache/pulsar-client-go/pulsaradmin/pkg/utils"
 
@@ -77,6 +78,47 @@ func ReadTopic(ctx context.Context, adm Admin, topic string) (TopicState, error)
 		return TopicState{}, fmt.Errorf("topic %s: internal stats: %w", topic, err)
 	}
 	return topicState(topic, stats, internal)
+}
+
+// StatsCache lets a caller that reads a topic every second reuse its last
+// stats answer (subscription types, consumer counts, durability) and call
+// internalStats alone, refreshing stats only when they are older than
+// MaxAge or internalStats shows a cursor they do not know. Consumer counts
+// may then be up to MaxAge old: planning treats them as a hint, and the
+// Applier checks again before anything that depends on them.
+type StatsCache struct {
+	MaxAge time.Duration
+	stats  utils.TopicStats
+	at     time.Time
+}
+
+// ReadTopicCached is ReadTopic with a StatsCache; now is the caller's clock.
+func ReadTopicCached(ctx context.Context, adm Admin, topic string, c *StatsCache, now time.Time) (TopicState, error) {
+	internal, err := adm.InternalStats(ctx, topic)
+	if err != nil {
+		return TopicState{}, fmt.Errorf("topic %s: internal stats: %w", topic, err)
+	}
+	if c.at.IsZero() || now.Sub(c.at) >= c.MaxAge || !c.knows(internal) {
+		stats, err := adm.Stats(ctx, topic)
+		if err != nil {
+			return TopicState{}, fmt.Errorf("topic %s: stats: %w", topic, err)
+		}
+		c.stats, c.at = stats, now
+	}
+	return topicState(topic, c.stats, internal)
+}
+
+// knows reports whether the cached stats list every non-replicator cursor.
+func (c *StatsCache) knows(internal utils.PersistentTopicInternalStats) bool {
+	for name := range internal.Cursors {
+		if strings.HasPrefix(name, replCursorPrefix) {
+			continue
+		}
+		if _, ok := c.stats.Subscriptions[name]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // topicState combines the two admin answers. Everything from the broker is

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/pulsar-client-go/pulsaradmin/pkg/utils"
 
@@ -211,4 +212,55 @@ func FuzzTopicState(f *testing.F) {
 			_ = p.String()
 		}
 	})
+}
+
+// countingAdmin counts stats calls.
+type countingAdmin struct {
+	Admin
+	stats int
+}
+
+func (c *countingAdmin) Stats(ctx context.Context, topic string) (utils.TopicStats, error) {
+	c.stats++
+	return c.Admin.Stats(ctx, topic)
+}
+
+func TestReadTopicCachedRefreshesStatsWhenOldOrIncomplete(t *testing.T) {
+	consistent := goodAdmin()
+	// goodAdmin has a cursor created between its two answers; here the
+	// stats know every cursor, so only age triggers a refresh.
+	delete(consistent.internal.Cursors, "created-meanwhile")
+	adm := &countingAdmin{Admin: consistent}
+	cache := &StatsCache{MaxAge: 10 * time.Second}
+	now := time.Unix(1000, 0)
+	first, err := ReadTopicCached(context.Background(), adm, "persistent://public/default/t", cache, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadTopicCached(context.Background(), adm, "persistent://public/default/t", cache, now.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if adm.stats != 1 {
+		t.Fatalf("stats called %d times within MaxAge, want 1", adm.stats)
+	}
+	if _, err := ReadTopicCached(context.Background(), adm, "persistent://public/default/t", cache, now.Add(10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if adm.stats != 2 {
+		t.Fatalf("stats called %d times after MaxAge, want 2", adm.stats)
+	}
+	want, _ := ReadTopic(context.Background(), consistent, "persistent://public/default/t")
+	normalizeEmpty(&first)
+	normalizeEmpty(&want)
+	if !reflect.DeepEqual(first, want) {
+		t.Fatalf("cached read differs:\n got %+v\nwant %+v", first, want)
+	}
+	// A cursor the cached stats do not know forces a refresh at once.
+	cache.stats.Subscriptions = map[string]utils.SubscriptionStats{}
+	if _, err := ReadTopicCached(context.Background(), adm, "persistent://public/default/t", cache, now.Add(11*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if adm.stats != 3 {
+		t.Fatalf("stats called %d times with an unknown cursor, want 3", adm.stats)
+	}
 }

@@ -39,6 +39,9 @@ type Daemon struct {
 	metrics *Metrics
 	admin   cursor.Admin
 	applier *cursor.Applier
+	// adminSlots bounds concurrent admin reads, to what the admin client
+	// keeps idle connections for: more would only open new connections.
+	adminSlots slots
 	// epoch identifies this incarnation in every update it sends, so that
 	// receivers never mistake a restarted sequence for a stale one.
 	epoch int64
@@ -53,6 +56,23 @@ type Daemon struct {
 	remotes  map[string][]string // namespace -> remote clusters
 	runCtx   context.Context
 }
+
+// adminConcurrency matches pulsaradmin's idle connections per host (10).
+const adminConcurrency = 8
+
+// slots is a counting semaphore.
+type slots chan struct{}
+
+func (s slots) acquire(ctx context.Context) error {
+	select {
+	case s <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s slots) release() { <-s }
 
 // New checks the configuration and dependencies; Run starts the work.
 func New(cfg Config, deps Deps) (*Daemon, error) {
@@ -75,12 +95,13 @@ func New(cfg Config, deps Deps) (*Daemon, error) {
 	adm := cursor.NewAdmin(deps.Admin)
 	d := &Daemon{
 		cfg: cfg, deps: deps, now: deps.Now, metrics: deps.Metrics, admin: adm,
-		log:      deps.Logger.With("cluster", cfg.Cluster),
-		applier:  cursor.NewApplier(deps.Client, adm, cursor.ApplierOptions{}),
-		epoch:    deps.Now().UnixMilli(),
-		controls: map[string]*controlChannel{},
-		workers:  map[string]*worker{},
-		remotes:  map[string][]string{},
+		log:        deps.Logger.With("cluster", cfg.Cluster),
+		applier:    cursor.NewApplier(deps.Client, adm, cursor.ApplierOptions{}),
+		adminSlots: make(slots, adminConcurrency),
+		epoch:      deps.Now().UnixMilli(),
+		controls:   map[string]*controlChannel{},
+		workers:    map[string]*worker{},
+		remotes:    map[string][]string{},
 	}
 	return d, nil
 }

@@ -56,11 +56,19 @@ func (w *worker) tailOnce(ctx context.Context) error {
 		}
 	}
 	last, lastOK := start, started
-	flushAt := time.Now().Add(tailFlushEvery)
+	// Entries read but not yet persisted wait at most tailFlushEvery. An
+	// idle tail waits on ctx alone: a deadline per idle topic, a thousand
+	// topics ten times a second, costs more than tailing itself.
+	windows := deadlines{parent: ctx}
+	defer windows.stop()
+	var window context.Context // non-nil while entries wait for a flush
+	var flushAt time.Time
 	for {
-		rctx, cancel := context.WithDeadline(ctx, flushAt)
-		msg, err := reader.Next(rctx)
-		cancel()
+		wait := ctx
+		if window != nil {
+			wait = window
+		}
+		msg, err := reader.Next(wait)
 		if err == nil {
 			pos := ackset.Position{Ledger: msg.ID().LedgerID(), Entry: msg.ID().EntryID()}
 			// A batch delivers one message per index, all at one position;
@@ -68,16 +76,21 @@ func (w *worker) tailOnce(ctx context.Context) error {
 			if !lastOK || last.Less(pos) {
 				w.appendEntry(ctx, b, pos, msg)
 				last, lastOK = pos, true
+				if window == nil {
+					flushAt = time.Now().Add(tailFlushEvery)
+					window = windows.until(flushAt)
+				}
 			}
 		} else if ctx.Err() != nil {
 			w.flushTail(b, last, lastOK)
 			return nil
 		}
-		if time.Now().After(flushAt) || b.Pending() >= 10000 {
+		if window != nil && (time.Now().After(flushAt) || b.Pending() >= 10000) {
 			if err := w.flushTail(b, last, lastOK); err != nil {
 				return err
 			}
-			flushAt = time.Now().Add(tailFlushEvery)
+			windows.stop()
+			window = nil
 		}
 	}
 }
@@ -185,4 +198,24 @@ func (w *worker) flushTail(b *mapping.RunBuilder, last ackset.Position, ok bool)
 	}
 	w.mu.Unlock()
 	return nil
+}
+
+// deadlines hands out one child context at a time, each ending at its
+// deadline; asking for the next cancels the previous one.
+type deadlines struct {
+	parent context.Context
+	cancel context.CancelFunc
+}
+
+func (d *deadlines) until(t time.Time) context.Context {
+	d.stop()
+	ctx, cancel := context.WithDeadline(d.parent, t)
+	d.cancel = cancel
+	return ctx
+}
+
+func (d *deadlines) stop() {
+	if d.cancel != nil {
+		d.cancel()
+	}
 }

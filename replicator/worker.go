@@ -3,6 +3,7 @@ package replicator
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"sync"
 	"time"
@@ -27,6 +28,7 @@ type worker struct {
 
 	mu       sync.Mutex
 	tail     tailState
+	stats    cursor.StatsCache // loop goroutine only
 	state    cursor.TopicState // last read
 	runs     []ackset.Run      // the index as of the last read
 	exported map[string]*exportState
@@ -111,7 +113,10 @@ func newWorker(d *Daemon, topic, ns string, ctrl *controlChannel) (*worker, erro
 		replAtRequest: map[string]map[string]ackset.Position{},
 		seq:           snapshot.NewSequencer(),
 		tracker:       tr,
-		tail:          tailState{watermark: map[string]ackset.Position{}, lastStamp: map[string]ackset.Position{}},
+		// Stats (types, consumers) are re-read every ten intervals, or at
+		// once when a new cursor appears; internalStats every interval.
+		stats: cursor.StatsCache{MaxAge: 10 * d.cfg.ExportInterval},
+		tail:  tailState{watermark: map[string]ackset.Position{}, lastStamp: map[string]ackset.Position{}},
 	}
 	if err := w.restore(); err != nil {
 		return nil, err
@@ -179,6 +184,13 @@ func (w *worker) run(ctx context.Context) {
 	// The daemon's Run returns only after the tail's last flush, so the
 	// store is never closed under it.
 	defer func() { <-tailDone }()
+	// Spread the workers' ticks over the interval, so a thousand topics do
+	// not hit the admin API in one burst.
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(w.phase()):
+	}
 	tick := time.NewTicker(w.d.cfg.ExportInterval)
 	defer tick.Stop()
 	for {
@@ -210,10 +222,22 @@ func (w *worker) applyDirty(ctx context.Context) {
 	clear(w.dirty)
 }
 
+// phase is the worker's fixed offset within the export interval, from a
+// hash of its topic name.
+func (w *worker) phase() time.Duration {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(w.topic))
+	return time.Duration(h.Sum32()) % w.d.cfg.ExportInterval
+}
+
 // readState reads the topic's cursors and its tail index, and keeps both
 // for reports. It logs and reports false when either read fails.
 func (w *worker) readState(ctx context.Context) (cursor.TopicState, []ackset.Run, bool) {
-	ts, err := cursor.ReadTopic(ctx, w.d.admin, w.topic)
+	if err := w.d.adminSlots.acquire(ctx); err != nil {
+		return cursor.TopicState{}, nil, false
+	}
+	ts, err := cursor.ReadTopicCached(ctx, w.d.admin, w.topic, &w.stats, w.d.now())
+	w.d.adminSlots.release()
 	if err != nil {
 		w.log.Warn("reading cursors failed", "err", err)
 		return cursor.TopicState{}, nil, false

@@ -72,6 +72,12 @@ func runDaemon() error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	if path := os.Getenv("SCALE_CPU_PROFILE"); path != "" {
+		if f, err := os.Create(path + "." + os.Getenv("SCALE_CLUSTER")); err == nil {
+			_ = pprof.StartCPUProfile(f)
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
+	}
 	err = d.Run(ctx)
 	if path := os.Getenv("SCALE_HEAP_PROFILE"); path != "" {
 		writeHeapProfile(path + "." + os.Getenv("SCALE_CLUSTER"))
