@@ -150,7 +150,7 @@ func (d *Daemon) shutdown() {
 }
 
 // closeTimeout bounds how long shutdown waits for Pulsar to confirm closes.
-const closeTimeout = 3 * time.Second
+const closeTimeout = time.Second
 
 // closeWithin runs the closers concurrently and returns when all are done
 // or the timeout passes, whichever is first.

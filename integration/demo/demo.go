@@ -277,15 +277,28 @@ func (e *env) waitSubsync(ctx context.Context) syncWait {
 
 // close stops everything start started, daemons first.
 func (e *env) close() error {
+	// Daemons and clients stop concurrently: the stopped primary makes
+	// every close that still talks to it wait for the client's timeouts,
+	// and nothing of the report depends on those closes finishing.
+	var mu sync.Mutex
 	var errs []error
+	var wg sync.WaitGroup
 	for _, cluster := range []string{standbyCluster, primaryCluster} {
 		if dm, ok := e.daemons[cluster]; ok {
-			errs = append(errs, dm.stop(daemonGrace))
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := dm.stop(daemonGrace)
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}()
 		}
 	}
+	wg.Wait()
 	for _, ep := range []*workload.Endpoint{e.primary, e.standby} {
 		if ep != nil {
-			ep.Close()
+			closeBounded(ep.Close, clientCloseGrace)
 		}
 	}
 	if e.sim != nil {
@@ -296,3 +309,6 @@ func (e *env) close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// clientCloseGrace bounds the wait for the workload's clients to close.
+const clientCloseGrace = 2 * time.Second

@@ -76,7 +76,7 @@ func (dm *daemon) stop(grace time.Duration) error {
 	dm.cancel()
 	select {
 	case err := <-dm.done:
-		dm.ep.Close()
+		closeBounded(dm.ep.Close, clientCloseGrace)
 		if cerr := dm.store.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("closing its store: %w", cerr)
 		}
@@ -145,4 +145,19 @@ func remoteStatus(s replicator.SubscriptionStatus, remote string) (replicator.Su
 		}
 	}
 	return replicator.SubscriptionRemoteStatus{}, false
+}
+
+// closeBounded runs close and waits for it at most grace: a client of a
+// stopped cluster can wait for its operation timeout, which tells the demo
+// nothing.
+func closeBounded(close func(), grace time.Duration) {
+	done := make(chan struct{}, 1)
+	go func() {
+		defer func() { done <- struct{}{} }()
+		close()
+	}()
+	select {
+	case <-done:
+	case <-time.After(grace):
+	}
 }
