@@ -224,7 +224,7 @@ type cpuSample struct {
 }
 
 // sample reads a process's CPU time and resident set from /proc.
-func sample(b *testing.B, pid int) cpuSample {
+func sample(b testing.TB, pid int) cpuSample {
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		b.Fatal(err)
