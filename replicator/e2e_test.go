@@ -160,52 +160,9 @@ func TestOutOfOrderAcksReachTheStandby(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	held := map[string]bool{}
-	for i := 0; i < n; i++ {
-		m, err := cons.Receive(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if i%10 == 3 {
-			held[string(m.Payload())] = true
-			continue
-		}
-		if err := cons.Ack(m); err != nil {
-			t.Fatal(err)
-		}
-	}
+	held := consumeHolding(ctx, t, cons, n, func(i int) bool { return i%10 == 3 })
 	cons.Close()
-	// The standby's cursor must show the same holes once synced.
-	eventually(t, 30*time.Second, "west backlog equals held messages", func() error {
-		b, err := backlog(p, "west", topic, "billing")
-		if err != nil {
-			return err
-		}
-		if b != int64(len(held)) {
-			return fmt.Errorf("west backlog %d, want %d", b, len(held))
-		}
-		return nil
-	})
-	if err := p.sim.StopCluster("east"); err != nil {
-		t.Fatal(err)
-	}
-	wc, err := p.clients["west"].Subscribe(pulsar.ConsumerOptions{Topic: topic, SubscriptionName: "billing", Type: pulsar.Shared})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wc.Close()
-	got := map[string]bool{}
-	for len(got) < len(held) {
-		m, err := wc.Receive(ctx)
-		if err != nil {
-			t.Fatalf("received %d of %d held messages on west: %v", len(got), len(held), err)
-		}
-		if !held[string(m.Payload())] {
-			t.Fatalf("west delivered %q, acknowledged on east (a duplicate)", m.Payload())
-		}
-		got[string(m.Payload())] = true
-		_ = wc.Ack(m)
-	}
+	failoverExpectingOnly(ctx, t, p, topic, "billing", held)
 }
 
 // backlog reads a subscription's backlog on one cluster.
@@ -223,4 +180,60 @@ func backlog(p *pair, cluster, topic, sub string) (int64, error) {
 		return 0, fmt.Errorf("no %s subscription on %s yet", sub, cluster)
 	}
 	return s.MsgBacklog, nil
+}
+
+// consumeHolding receives n messages and acknowledges each, except those
+// hold picks by receive order; it returns the held payloads.
+func consumeHolding(ctx context.Context, t *testing.T, cons pulsar.Consumer, n int, hold func(int) bool) map[string]bool {
+	t.Helper()
+	held := map[string]bool{}
+	for i := 0; i < n; i++ {
+		m, err := cons.Receive(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hold(i) {
+			held[string(m.Payload())] = true
+			continue
+		}
+		if err := cons.Ack(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return held
+}
+
+// failoverExpectingOnly waits until the standby's backlog is exactly the
+// held messages, stops east, and checks that west delivers the held
+// messages and nothing acknowledged on east.
+func failoverExpectingOnly(ctx context.Context, t *testing.T, p *pair, topic, sub string, held map[string]bool) {
+	t.Helper()
+	eventually(t, 30*time.Second, "west backlog equals the held messages", func() error {
+		b, err := backlog(p, "west", topic, sub)
+		if err != nil {
+			return err
+		}
+		if b != int64(len(held)) {
+			return fmt.Errorf("west backlog %d, want %d", b, len(held))
+		}
+		return nil
+	})
+	if err := p.sim.StopCluster("east"); err != nil {
+		t.Fatal(err)
+	}
+	wc, err := p.clients["west"].Subscribe(pulsar.ConsumerOptions{Topic: topic, SubscriptionName: sub, Type: pulsar.Shared})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wc.Close()
+	for got := 0; got < len(held); got++ {
+		m, err := wc.Receive(ctx)
+		if err != nil {
+			t.Fatalf("received %d of %d held messages on west: %v", got, len(held), err)
+		}
+		if !held[string(m.Payload())] {
+			t.Fatalf("west delivered %q, acknowledged on east (a duplicate)", m.Payload())
+		}
+		_ = wc.Ack(m)
+	}
 }

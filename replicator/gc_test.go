@@ -62,47 +62,7 @@ func TestIndexIsPrunedAndSyncGoesOn(t *testing.T) {
 	}
 	// Later acknowledgements, with holes, still reach the standby exactly.
 	send(120, 200)
-	held := map[string]bool{}
-	for i := 120; i < 200; i++ {
-		m, err := cons.Receive(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if i%7 == 0 {
-			held[string(m.Payload())] = true
-			continue
-		}
-		if err := cons.Ack(m); err != nil {
-			t.Fatal(err)
-		}
-	}
+	held := consumeHolding(ctx, t, cons, 80, func(i int) bool { return i%7 == 0 })
 	cons.Close()
-	eventually(t, 20*time.Second, "west backlog equals the held messages", func() error {
-		b, err := backlog(p, "west", topic, "billing")
-		if err != nil {
-			return err
-		}
-		if b != int64(len(held)) {
-			return fmt.Errorf("west backlog %d, want %d", b, len(held))
-		}
-		return nil
-	})
-	if err := p.sim.StopCluster("east"); err != nil {
-		t.Fatal(err)
-	}
-	wc, err := p.clients["west"].Subscribe(pulsar.ConsumerOptions{Topic: topic, SubscriptionName: "billing", Type: pulsar.Shared})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wc.Close()
-	for got := 0; got < len(held); got++ {
-		m, err := wc.Receive(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !held[string(m.Payload())] {
-			t.Fatalf("west delivered %q, acknowledged on east", m.Payload())
-		}
-		_ = wc.Ack(m)
-	}
+	failoverExpectingOnly(ctx, t, p, topic, "billing", held)
 }
