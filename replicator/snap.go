@@ -108,6 +108,7 @@ func (w *worker) snapshotResponse(resp *snapshot.SnapshotResponse) {
 	if err := w.d.deps.Store.PutSnapshot(w.topic, m.Remote, sm); err != nil {
 		w.log.Warn("storing snapshot mapping failed", "remoteCluster", m.Remote, "err", err)
 	}
+	w.pruneSnapshots(m.Remote)
 	w.d.metrics.SnapshotRTT.WithLabelValues(w.d.cfg.Cluster, w.namespace, m.Remote).Observe(res.RoundTrip.Seconds())
 	next := &remoteSnapshot{at: now, watermark: m.Watermark, rtt: res.RoundTrip}
 	w.mu.Lock()
@@ -175,4 +176,20 @@ func localEntriesAfter(runs []ackset.Run, local string, watermark *ackset.Positi
 		}
 	}
 	return out
+}
+
+// keptSnapshots is how many snapshot mappings per topic and remote the
+// store keeps: with the default 10 s interval, the last quarter hour.
+const keptSnapshots = 100
+
+// pruneSnapshots drops all but the newest keptSnapshots mappings.
+func (w *worker) pruneSnapshots(remote string) {
+	ms, err := w.d.deps.Store.Snapshots(w.topic, remote)
+	if err != nil || len(ms) <= keptSnapshots {
+		return
+	}
+	below := ms[len(ms)-keptSnapshots].Local
+	if err := w.d.deps.Store.PruneSnapshots(w.topic, remote, below); err != nil {
+		w.log.Warn("pruning snapshot mappings failed", "remoteCluster", remote, "err", err)
+	}
 }
