@@ -129,7 +129,7 @@ func (s *Server) routeNamespaces(q *request, rest []string) error {
 	switch rest[2] {
 	case "topics":
 		return q.method(map[string]func() error{
-			http.MethodGet: func() error { return s.namespaceTopics(q, ns) },
+			http.MethodGet: func() error { return s.listTopics(q, ns) },
 		})
 	case "replication":
 		return s.namespaceReplication(q, ns)
@@ -177,17 +177,6 @@ func (s *Server) deleteNamespace(q *request, ns string) error {
 		return Errorf(http.StatusConflict, "Cannot delete non empty namespace")
 	}
 	return noContentOr(q, s.md.DeleteNamespace(ns))
-}
-
-func (s *Server) namespaceTopics(q *request, ns string) error {
-	if _, err := s.md.Policies(ns); err != nil {
-		return err
-	}
-	topics, err := s.backend.Topics(ns)
-	if err != nil {
-		return describe(err, "list topics", ns, "")
-	}
-	return q.ok(nonNil(topics))
 }
 
 func (s *Server) namespaceReplication(q *request, ns string) error {
