@@ -27,14 +27,8 @@ func TestFailoverThenFailback(t *testing.T) {
 	// East: 300 messages; the first 150 processed, one in ten held.
 	producedEast := produceIDs(ctx, t, e.eps[east], topic, ids(0, 300))
 	ackEast := func(id int) bool { return id < 150 && id%10 != 3 }
-	onEast, err := runAckPhase(ctx, e.eps[east], ackPhase{Topic: topic, Subscription: synced, Type: pulsar.Shared,
+	onEast := e.ackAndSync(ctx, t, east, west, 0, ackPhase{Topic: topic, Subscription: synced, Type: pulsar.Shared,
 		Consumers: 3, ShouldAck: ackEast, Want: countIf(producedEast, ackEast), Seed: 61})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.waitSynced(ctx, east, west, topic, 0, synced); err != nil {
-		t.Fatal(err)
-	}
 
 	// Failover: east fails, producers and consumers move to west. West's
 	// consumers acknowledge three in four of what they get, east's held

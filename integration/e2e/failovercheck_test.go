@@ -28,14 +28,8 @@ func TestFailoverCheckTracksPendingAcks(t *testing.T) {
 
 	produced := produceIDs(ctx, t, e.eps[east], topic, ids(0, 120))
 	ackBefore := func(id int) bool { return id < 60 && id%4 != 0 }
-	first, err := runAckPhase(ctx, e.eps[east], ackPhase{Topic: topic, Subscription: synced, Type: pulsar.Shared,
+	first := e.ackAndSync(ctx, t, east, west, 0, ackPhase{Topic: topic, Subscription: synced, Type: pulsar.Shared,
 		Consumers: 2, ShouldAck: ackBefore, Want: countIf(produced, ackBefore), Seed: 111})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.waitSynced(ctx, east, west, topic, 0, synced); err != nil {
-		t.Fatal(err)
-	}
 	checkReady(t, e.daemon(east), topic, synced)
 
 	if err := e.sim.PauseLink(east, west); err != nil {
@@ -89,14 +83,8 @@ func TestFailoverCheckSeesUnreplicatedEntries(t *testing.T) {
 
 	before := produceIDs(ctx, t, e.eps[east], topic, ids(0, 60))
 	ack := func(id int) bool { return id < 40 && id%3 != 0 }
-	acked, err := runAckPhase(ctx, e.eps[east], ackPhase{Topic: topic, Subscription: synced, Type: pulsar.Shared,
+	acked := e.ackAndSync(ctx, t, east, west, 0, ackPhase{Topic: topic, Subscription: synced, Type: pulsar.Shared,
 		Consumers: 1, ShouldAck: ack, Want: countIf(before, ack), Seed: 121})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.waitSynced(ctx, east, west, topic, 0, synced); err != nil {
-		t.Fatal(err)
-	}
 
 	if err := e.sim.PauseLink(east, west); err != nil {
 		t.Fatal(err)
@@ -104,7 +92,7 @@ func TestFailoverCheckSeesUnreplicatedEntries(t *testing.T) {
 	const unreplicated = 50
 	during := produceIDs(ctx, t, e.eps[east], topic, ids(60, 60+unreplicated))
 	// Long enough for requests sent after the pause to time out twice.
-	err = eventually(ctx, 4*snapshotTimeout, func() error {
+	err := eventually(ctx, 4*snapshotTimeout, func() error {
 		ed := e.daemon(east)
 		fs := failoverEntries(ed.d.FailoverCheck(replicator.FailoverOptions{}), topic, synced, west)
 		if len(fs) != 1 {

@@ -635,3 +635,17 @@ func hasLabels[L labelPair](have []L, want []string) bool {
 	}
 	return true
 }
+
+// ackAndSync runs an acknowledgement phase on primary and waits until the
+// standby has synced the phase's subscription; either failing ends the test.
+func (e *env) ackAndSync(ctx context.Context, t *testing.T, primary, standby string, partitions int, p ackPhase) ackResult {
+	t.Helper()
+	res, err := runAckPhase(ctx, e.eps[primary], p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.waitSynced(ctx, primary, standby, p.Topic, partitions, p.Subscription); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}

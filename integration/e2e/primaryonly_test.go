@@ -30,14 +30,8 @@ func TestSubscriptionOnlyOnPrimary(t *testing.T) {
 	e.startDaemons()
 	produced := produceIDs(ctx, t, e.eps[east], topic, ids(0, 300))
 	ackEast := func(id int) bool { return id < 230 && id%9 != 4 }
-	onEast, err := runAckPhase(ctx, e.eps[east], ackPhase{Topic: topic, Subscription: synced, Type: pulsar.Shared,
+	onEast := e.ackAndSync(ctx, t, east, west, 0, ackPhase{Topic: topic, Subscription: synced, Type: pulsar.Shared,
 		Consumers: 2, ShouldAck: ackEast, Want: countIf(produced, ackEast), Seed: 71})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.waitSynced(ctx, east, west, topic, 0, synced); err != nil {
-		t.Fatal(err)
-	}
 	c, err := cursorOf(e.eps[west], topic, synced)
 	if err != nil {
 		t.Fatalf("the subscription was not created on west: %v", err)

@@ -28,14 +28,8 @@ func TestDaemonRestartResumes(t *testing.T) {
 
 	before := produceIDs(ctx, t, e.eps[east], topic, ids(0, 200))
 	ackBefore := func(id int) bool { return id < 150 && id%7 != 2 }
-	first, err := runAckPhase(ctx, e.eps[east], ackPhase{Topic: topic, Subscription: synced, Type: pulsar.Shared,
+	first := e.ackAndSync(ctx, t, east, west, 0, ackPhase{Topic: topic, Subscription: synced, Type: pulsar.Shared,
 		Consumers: 2, ShouldAck: ackBefore, Want: countIf(before, ackBefore), Seed: 91})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.waitSynced(ctx, east, west, topic, 0, synced); err != nil {
-		t.Fatal(err)
-	}
 
 	e.stopDaemon(west)
 	indexed := indexedEntries(t, e.dirs[west], topic)
@@ -110,14 +104,8 @@ func TestRemoteClusterDownAndBack(t *testing.T) {
 
 	before := produceIDs(ctx, t, e.eps[east], topic, ids(0, 150))
 	ackBefore := func(id int) bool { return id < 100 && id%5 != 1 }
-	first, err := runAckPhase(ctx, e.eps[east], ackPhase{Topic: topic, Subscription: synced, Type: pulsar.Shared,
+	first := e.ackAndSync(ctx, t, east, west, 0, ackPhase{Topic: topic, Subscription: synced, Type: pulsar.Shared,
 		Consumers: 2, ShouldAck: ackBefore, Want: countIf(before, ackBefore), Seed: 101})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.waitSynced(ctx, east, west, topic, 0, synced); err != nil {
-		t.Fatal(err)
-	}
 
 	if err := e.failSite(west); err != nil {
 		t.Fatal(err)

@@ -49,14 +49,8 @@ func TestStandbySharedConsumerAttached(t *testing.T) {
 
 	produced := produceIDs(ctx, t, e.eps[east], topic, ids(0, 300))
 	ackEast := func(id int) bool { return id < 240 && id%8 != 5 }
-	onEast, err := runAckPhase(ctx, e.eps[east], ackPhase{Topic: topic, Subscription: synced, Type: pulsar.Shared,
+	onEast := e.ackAndSync(ctx, t, east, west, 0, ackPhase{Topic: topic, Subscription: synced, Type: pulsar.Shared,
 		Consumers: 3, ShouldAck: ackEast, Want: countIf(produced, ackEast), Seed: 81})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.waitSynced(ctx, east, west, topic, 0, synced); err != nil {
-		t.Fatal(err)
-	}
 	if names := consumerNames(t, e.eps[west], topic, synced); len(names) != 1 || names[0] != "standby-app" {
 		t.Fatalf("west's subscription has consumers %v; want the application's alone, still attached", names)
 	}

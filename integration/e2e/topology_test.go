@@ -40,14 +40,8 @@ func TestBothClustersProduce(t *testing.T) {
 	}
 	produced := union(fromEast, fromWest)
 	ack := func(id int) bool { return id%100 < 80 && id%6 != 1 }
-	onEast, err := runAckPhase(ctx, e.eps[east], ackPhase{Topic: topic, Subscription: synced, Type: pulsar.Shared,
+	onEast := e.ackAndSync(ctx, t, east, west, 0, ackPhase{Topic: topic, Subscription: synced, Type: pulsar.Shared,
 		Consumers: 3, ShouldAck: ack, Want: countIf(produced, ack), Seed: 131})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.waitSynced(ctx, east, west, topic, 0, synced); err != nil {
-		t.Fatal(err)
-	}
 	if err := e.failSite(east); err != nil {
 		t.Fatal(err)
 	}
