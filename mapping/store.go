@@ -246,6 +246,16 @@ func (s *Store) DeleteTopic(topic string) error {
 	if err := checkName("topic", topic); err != nil {
 		return fmt.Errorf("delete topic: %w", err)
 	}
+	p := topicPrefix(topic)
+	return s.writeTopic(topic, fmt.Sprintf("delete topic %q", topic), false, func(b *pebble.Batch) error {
+		return b.DeleteRange(p, prefixEnd(p), nil)
+	})
+}
+
+// writeTopic fills one batch under the topic's lock and commits it
+// synced: the writes of one call land together or not at all. what names
+// the write in errors; indexed batches can read their own writes.
+func (s *Store) writeTopic(topic, what string, indexed bool, fill func(*pebble.Batch) error) error {
 	if err := s.enter(); err != nil {
 		return err
 	}
@@ -253,13 +263,17 @@ func (s *Store) DeleteTopic(topic string) error {
 	mu := s.topicLock(topic)
 	mu.Lock()
 	defer mu.Unlock()
-	b := s.db.NewBatch()
-	defer b.Close()
-	p := topicPrefix(topic)
-	if err := b.DeleteRange(p, prefixEnd(p), nil); err != nil {
-		return fmt.Errorf("delete topic %q: %w", topic, err)
+	var b *pebble.Batch
+	if indexed {
+		b = s.db.NewIndexedBatch()
+	} else {
+		b = s.db.NewBatch()
 	}
-	return commit(b, fmt.Sprintf("delete topic %q", topic))
+	defer b.Close()
+	if err := fill(b); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return commit(b, what)
 }
 
 // pebbleLogger adapts Pebble's printf logger to slog. Pebble's info lines

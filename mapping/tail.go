@@ -20,19 +20,9 @@ func (s *Store) AppendTail(topic string, runs []Run, checkpoint ackset.Position)
 	if err := checkAppendTail(topic, runs, checkpoint); err != nil {
 		return err
 	}
-	if err := s.enter(); err != nil {
-		return err
-	}
-	defer s.leave()
-	mu := s.topicLock(topic)
-	mu.Lock()
-	defer mu.Unlock()
-	b := s.db.NewBatch()
-	defer b.Close()
-	if err := s.appendTail(b, topic, coalesce(runs), checkpoint); err != nil {
-		return fmt.Errorf("append tail of %q: %w", topic, err)
-	}
-	return commit(b, fmt.Sprintf("append tail of %q", topic))
+	return s.writeTopic(topic, fmt.Sprintf("append tail of %q", topic), false, func(b *pebble.Batch) error {
+		return s.appendTail(b, topic, coalesce(runs), checkpoint)
+	})
 }
 
 func checkAppendTail(topic string, runs []Run, checkpoint ackset.Position) error {
@@ -451,19 +441,10 @@ func (s *Store) Prune(topic string, below ackset.Position) error {
 	if err := checkName("topic", topic); err != nil {
 		return fmt.Errorf("prune: %w", err)
 	}
-	if err := s.enter(); err != nil {
-		return err
-	}
-	defer s.leave()
-	mu := s.topicLock(topic)
-	mu.Lock()
-	defer mu.Unlock()
-	b := s.db.NewIndexedBatch()
-	defer b.Close()
-	if err := s.prune(b, topic, below); err != nil {
-		return fmt.Errorf("prune %q below %s: %w", topic, below, err)
-	}
-	return commit(b, fmt.Sprintf("prune %q below %s", topic, below))
+	// Indexed: pruning reads back the runs it is rewriting.
+	return s.writeTopic(topic, fmt.Sprintf("prune %q below %s", topic, below), true, func(b *pebble.Batch) error {
+		return s.prune(b, topic, below)
+	})
 }
 
 type originLedger struct {
