@@ -27,23 +27,22 @@ func (w *worker) export(ctx context.Context, now time.Time, ts cursor.TopicState
 			w.log.Error("translating cursor failed", "subscription", sub, "err", err)
 			continue
 		}
+		prev, err := w.exportStateOf(sub)
+		if err != nil {
+			w.log.Warn("export failed", "subscription", sub, "err", err)
+			continue
+		}
 		// Entries pruned from the index stay acknowledged in what is sent:
 		// the cursor can no longer say so, and the remotes' own pruning
 		// waits for this set to contain them.
-		if prev, err := w.exportStateOf(sub); err == nil {
-			set = set.Union(prev.set.Difference(indexed))
-		}
-		if err := w.exportOne(ctx, now, sub, st.MarkDelete, set); err != nil {
+		set = set.Union(prev.set.Difference(indexed))
+		if err := w.exportOne(ctx, now, sub, st.MarkDelete, prev, set); err != nil {
 			w.log.Warn("export failed", "subscription", sub, "err", err)
 		}
 	}
 }
 
-func (w *worker) exportOne(ctx context.Context, now time.Time, sub string, mdp ackset.Position, set ackset.Set) error {
-	prev, err := w.exportStateOf(sub)
-	if err != nil {
-		return err
-	}
+func (w *worker) exportOne(ctx context.Context, now time.Time, sub string, mdp ackset.Position, prev *exportState, set ackset.Set) error {
 	epoch, seq := prev.epoch, prev.seq+1
 	if !prev.current {
 		// A new incarnation starts a new stream, with a full state.
@@ -56,6 +55,7 @@ func (w *worker) exportOne(ctx context.Context, now time.Time, sub string, mdp a
 	}
 	u := &snapshot.Update{Topic: w.topic, Subscription: sub, Sender: w.d.cfg.Cluster, Epoch: epoch,
 		Sequence: seq, Full: full, SenderMDP: mdp, SentAt: now.UnixMilli()}
+	var err error
 	if full {
 		u.AckSet, err = ackset.Encode(set)
 	} else {
