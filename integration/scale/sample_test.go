@@ -2,6 +2,7 @@ package scale
 
 import (
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -24,15 +25,19 @@ func TestSampleReadsAProcess(t *testing.T) {
 	}
 }
 
-func TestEnvIntFallsBackOnJunk(t *testing.T) {
+func TestEnvIntRejectsJunk(t *testing.T) {
 	t.Setenv("SCALE_TEST_INT", "12")
-	if got := envInt("SCALE_TEST_INT", 5); got != 12 {
-		t.Fatalf("envInt = %d, want 12", got)
+	if got, err := envInt("SCALE_TEST_INT", 5); err != nil || got != 12 {
+		t.Fatalf("envInt = %d, %v; want 12", got, err)
 	}
-	for _, junk := range []string{"", "-3", "0", "many"} {
+	t.Setenv("SCALE_TEST_INT", "")
+	if got, err := envInt("SCALE_TEST_INT", 5); err != nil || got != 5 {
+		t.Fatalf("empty: envInt = %d, %v; want the default 5", got, err)
+	}
+	for _, junk := range []string{"-3", "0", "many"} {
 		t.Setenv("SCALE_TEST_INT", junk)
-		if got := envInt("SCALE_TEST_INT", 5); got != 5 {
-			t.Fatalf("envInt(%q) = %d, want the default 5", junk, got)
+		if _, err := envInt("SCALE_TEST_INT", 5); err == nil || !strings.Contains(err.Error(), "SCALE_TEST_INT") {
+			t.Fatalf("envInt(%q): error %v, want one naming the variable", junk, err)
 		}
 	}
 }

@@ -104,8 +104,15 @@ func writeHeapProfile(path string) {
 //
 //	go test -run '^$' -bench DaemonFootprint -benchtime 1x -timeout 20m ./integration/scale/
 func BenchmarkDaemonFootprint(b *testing.B) {
-	topics := envInt("SCALE_TOPICS", 1000)
-	window := time.Duration(envInt("SCALE_SECONDS", 60)) * time.Second
+	topics, err := envInt("SCALE_TOPICS", 1000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	seconds, err := envInt("SCALE_SECONDS", 60)
+	if err != nil {
+		b.Fatal(err)
+	}
+	window := time.Duration(seconds) * time.Second
 	sim, err := emulator.Start(emulator.Options{Clusters: []emulator.ClusterOptions{{Name: "east"}, {Name: "west"}}})
 	if err != nil {
 		b.Fatal(err)
@@ -237,11 +244,18 @@ func sample(b testing.TB, pid int) cpuSample {
 	return cpuSample{cpuSeconds: (utime + stime) / ticks, rssBytes: rssPages * int64(os.Getpagesize())}
 }
 
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
+// envInt reads a positive integer knob; unset means def, anything else
+// that is not a positive integer is an error naming the variable.
+func envInt(name string, def int) (int, error) {
+	raw, ok := os.LookupEnv(name)
+	if !ok || raw == "" {
+		return def, nil
 	}
-	return def
+	v, err := strconv.Atoi(raw)
+	if err != nil || v <= 0 {
+		return 0, fmt.Errorf("%s=%q: expected a positive integer", name, raw)
+	}
+	return v, nil
 }
 
 func must(b *testing.B, err error) {
