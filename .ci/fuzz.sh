@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every fuzz target in the repository for a short time each.
-# Usage: .ci/fuzz.sh [duration]   (default 10s; a Go duration)
+# Usage: .ci/fuzz.sh [budget]   (default 10s: a Go duration, or a count such as 10000x)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzztime="${1:-10s}"
