@@ -1,0 +1,57 @@
+package testbed
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// brokerConfig is the standalone broker's configuration file for one
+// cluster. Every key not set here keeps Pulsar's default, so that the
+// suites see a default broker; each one set says why.
+func brokerConfig(c *Cluster, o Options) string {
+	settings := map[string]string{
+		"clusterName":       c.Name,
+		"brokerServicePort": fmt.Sprint(c.brokerPort),
+		"webServicePort":    fmt.Sprint(c.webPort),
+		"bindAddress":       "127.0.0.1",
+		"advertisedAddress": "127.0.0.1",
+		// One bookie: every ledger on it alone.
+		"managedLedgerDefaultEnsembleSize": "1",
+		"managedLedgerDefaultWriteQuorum":  "1",
+		"managedLedgerDefaultAckQuorum":    "1",
+		// PIP-33, so that the brokers' own replicated subscriptions can be
+		// measured beside subsync.
+		"enableReplicatedSubscriptions":                  "true",
+		"replicatedSubscriptionsSnapshotFrequencyMillis": "1000",
+		// Tests leave topics idle between phases; the broker must not
+		// delete them meanwhile.
+		"brokerDeleteInactiveTopicsEnabled": "false",
+		// Small ledgers so that a few dozen messages cross ledger
+		// boundaries; rollover is otherwise held back for 10 minutes.
+		"managedLedgerMaxEntriesPerLedger":          fmt.Sprint(o.LedgerMaxEntries),
+		"managedLedgerMinLedgerRolloverTimeMinutes": "0",
+		// Test clean-up deletes whole namespaces.
+		"forceDeleteNamespaceAllowed": "true",
+		"forceDeleteTenantAllowed":    "true",
+		// Loopback only: nothing here needs them.
+		"functionsWorkerEnabled":  "false",
+		"webSocketServiceEnabled": "false",
+		// A killed cluster restarts quickly on its data.
+		"brokerShutdownTimeoutMs": "3000",
+	}
+	for k, v := range o.BrokerSettings {
+		settings[k] = v
+	}
+	keys := make([]string, 0, len(settings))
+	for k := range settings {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString("# Written by subsync's test bed for cluster " + c.Name + ".\n")
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%s\n", k, settings[k])
+	}
+	return b.String()
+}
