@@ -16,6 +16,9 @@ import (
 //go:embed pom.xml
 var pom []byte
 
+//go:embed settings.xml
+var settings []byte
+
 // DefaultVersion is the newest 4.0.x LTS whose whole dependency tree
 // Maven Central serves here (4.0.8's jetcd-core-shaded is not served).
 const DefaultVersion = "4.0.7"
@@ -70,7 +73,11 @@ func resolve(ctx context.Context, version, cacheDir, out string) error {
 	if err := os.WriteFile(pomFile, pom, 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", pomFile, err)
 	}
-	cmd := exec.CommandContext(ctx, "mvn", "-B", "-q", "-f", pomFile, "-Dpulsar.version="+version,
+	settingsFile := filepath.Join(cacheDir, "settings.xml")
+	if err := os.WriteFile(settingsFile, settings, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", settingsFile, err)
+	}
+	cmd := exec.CommandContext(ctx, "mvn", "-B", "-q", "-s", settingsFile, "-f", pomFile, "-Dpulsar.version="+version,
 		"dependency:build-classpath", "-Dmdep.outputFile="+out)
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
