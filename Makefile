@@ -3,7 +3,7 @@ GO        ?= go
 PKGS      := ./...
 FUZZTIME  ?= 10s
 
-.PHONY: build test test-short bench demo lint fuzz tools proto clean
+.PHONY: build test test-short test-real bench demo demo-real lint fuzz tools proto clean
 
 build:
 	$(GO) build -o bin/ ./cmd/...
@@ -11,6 +11,16 @@ build:
 test:
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
+
+# The contract and end-to-end suites against real Apache Pulsar brokers
+# (standalone, geo-replicated, from Maven Central; needs Java 17 and mvn):
+# one fresh test bed per suite, so that the e2e suite's cluster kills never
+# meet the contract tests. PULSAR_VERSION picks the broker.
+PULSAR_VERSION ?= 4.0.7
+TESTBED = $(GO) run ./cmd/testbed exec --version $(PULSAR_VERSION)
+test-real:
+	$(TESTBED) --ledger-max-entries 10 -- $(GO) test -count=1 -timeout 20m ./integration/contract/
+	$(TESTBED) --ledger-max-entries 50 -- $(GO) test -count=1 -timeout 30m ./integration/e2e/
 
 test-short:
 	$(GO) test -count=1 -short $(PKGS)
@@ -24,6 +34,10 @@ bench:
 
 demo:
 	$(GO) run ./cmd/subsync demo
+
+# The same demo on real Apache Pulsar brokers, PIP-33 being the brokers' own.
+demo-real:
+	$(GO) run ./cmd/subsync demo --real --pulsar-version $(PULSAR_VERSION)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

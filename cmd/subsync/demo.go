@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/subsync/subsync/integration/demo"
+	"github.com/subsync/subsync/integration/testbed"
 )
 
 const demoLong = `Show, on this machine, what subsync changes at a failover.
@@ -40,7 +41,8 @@ func (a *app) demoCmd() *cobra.Command {
 		Long:  demoLong,
 		Example: `  subsync demo
   subsync demo --messages 20000 --consumers 8 --failover-at 0.5 --seed 7
-  subsync demo --json 2>/dev/null | jq .subsync`,
+  subsync demo --json 2>/dev/null | jq .subsync
+  subsync demo --real --pulsar-version 4.0.7`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o, asJSON, err := demoOptions(cmd, a.stdout, a.stderr)
@@ -59,6 +61,9 @@ func (a *app) demoCmd() *cobra.Command {
 	f.String("subscription-type", def.SubscriptionType, "shared, key_shared, failover or exclusive")
 	f.Duration("timeout", def.Timeout, "bound of the whole run")
 	f.Bool("json", false, "print the result as one JSON object on stdout; progress goes to stderr")
+	f.Bool("real", false, "run on real Apache Pulsar brokers (standalone, from Maven Central; needs Java 17 and mvn) instead of the emulator;\n"+
+		"the table is followed by the result as one JSON line")
+	f.String("pulsar-version", testbed.DefaultVersion, "Pulsar version for --real")
 	f.BoolP("verbose", "v", false, "log the clusters', daemons' and clients' warnings to stderr")
 	return cmd
 }
@@ -75,6 +80,9 @@ func demoOptions(cmd *cobra.Command, stdout, stderr io.Writer) (demo.Options, bo
 	o.Timeout, _ = f.GetDuration("timeout")
 	if o.Timeout <= 0 {
 		return o, false, usagef("--timeout %s: expected a positive duration such as 5m", o.Timeout)
+	}
+	if realBrokers, _ := f.GetBool("real"); realBrokers {
+		o.Pulsar, _ = f.GetString("pulsar-version")
 	}
 	asJSON, _ := f.GetBool("json")
 	o.Progress = stdout
@@ -101,6 +109,10 @@ func (a *app) runDemo(cmd *cobra.Command, o demo.Options, asJSON bool) error {
 	} else {
 		fmt.Fprintln(a.stdout)
 		err = res.WriteTable(a.stdout)
+		if err == nil && o.Pulsar != "" {
+			// A run on real brokers is a record worth keeping whole.
+			err = json.NewEncoder(a.stdout).Encode(res)
+		}
 	}
 	if err != nil {
 		return failed(err)

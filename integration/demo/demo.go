@@ -12,7 +12,6 @@ import (
 
 	"github.com/apache/pulsar-client-go/pulsar"
 
-	"github.com/subsync/subsync/integration/emulator"
 	"github.com/subsync/subsync/integration/workload"
 )
 
@@ -46,8 +45,11 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if e.logger == nil {
 		e.logger = slog.New(slog.DiscardHandler)
 	}
-	res := Result{Seed: o.Seed, Consumers: o.Consumers, SubscriptionType: workload.SubscriptionTypeName(subType),
+	res := Result{Brokers: "emulator", Seed: o.Seed, Consumers: o.Consumers, SubscriptionType: workload.SubscriptionTypeName(subType),
 		Partitions: o.Partitions, Batching: o.Batching, FailoverAt: o.FailoverAt, HoldFraction: o.HoldFraction}
+	if o.Pulsar != "" {
+		res.Brokers = o.Pulsar
+	}
 	runErr := e.start(ctx)
 	if runErr == nil {
 		runErr = e.run(ctx, subType, &res)
@@ -65,7 +67,7 @@ type env struct {
 	progress io.Writer
 	logger   *slog.Logger
 
-	sim              *emulator.Sim
+	clusters         clusters
 	primary, standby *workload.Endpoint
 	daemons          map[string]*daemon
 	workDir          string
@@ -86,15 +88,18 @@ func (e *env) say(format string, args ...any) {
 }
 
 func (e *env) start(ctx context.Context) error {
-	e.say("demo: starting emulated clusters %s (primary) and %s (standby)", primaryCluster, standbyCluster)
-	sim, err := emulator.Start(emulator.Options{Logger: e.logger, Clusters: []emulator.ClusterOptions{
-		{Name: primaryCluster, SnapshotFrequency: e.o.SnapshotFrequency},
-		{Name: standbyCluster, SnapshotFrequency: e.o.SnapshotFrequency},
-	}})
+	var err error
+	if e.o.Pulsar != "" {
+		e.say("demo: starting real Apache Pulsar %s clusters %s (primary) and %s (standby); the first run has Maven fetch the broker",
+			e.o.Pulsar, primaryCluster, standbyCluster)
+		e.clusters, err = startReal(ctx, e.o.Pulsar)
+	} else {
+		e.say("demo: starting emulated clusters %s (primary) and %s (standby)", primaryCluster, standbyCluster)
+		e.clusters, err = startEmulated(e.o)
+	}
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	e.sim = sim
 	if e.primary, err = e.connect(primaryCluster); err != nil {
 		return err
 	}
@@ -108,8 +113,7 @@ func (e *env) start(ctx context.Context) error {
 }
 
 func (e *env) connect(cluster string) (*workload.Endpoint, error) {
-	c := e.sim.Cluster(cluster)
-	ep, err := workload.Connect(cluster, c.ServiceURL(), c.WebURL(), e.o.Logger)
+	ep, err := workload.Connect(cluster, e.clusters.serviceURL(cluster), e.clusters.webURL(cluster), e.o.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
@@ -181,7 +185,7 @@ func (e *env) run(ctx context.Context, subType pulsar.SubscriptionType, res *Res
 // failPrimary stops east and, with it, the daemon beside it: a site
 // failure leaves it no chance to flush.
 func (e *env) failPrimary() error {
-	err := e.sim.StopCluster(primaryCluster)
+	err := e.clusters.fail(primaryCluster)
 	if dm, ok := e.daemons[primaryCluster]; ok {
 		dm.cancel()
 	}
@@ -301,8 +305,8 @@ func (e *env) close() error {
 			closeBounded(ep.Close, clientCloseGrace)
 		}
 	}
-	if e.sim != nil {
-		e.sim.Close()
+	if e.clusters != nil {
+		e.clusters.close()
 	}
 	if e.removeWorkDir {
 		errs = append(errs, os.RemoveAll(e.workDir))

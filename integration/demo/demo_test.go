@@ -167,7 +167,7 @@ func TestWriteTable(t *testing.T) {
 	if err := sampleResult().WriteTable(&b); err != nil {
 		t.Fatal(err)
 	}
-	want := "failover demo: 5000 messages, 4 shared consumers, failover after 80% of them, 2% of those held (seed 1)\n" +
+	want := "failover demo on the emulator: 5000 messages, 4 shared consumers, failover after 80% of them, 2% of those held (seed 1)\n" +
 		"\n" +
 		"                             PIP-33                    subsync\n" +
 		"acknowledged on east           3920                       3920\n" +

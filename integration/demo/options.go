@@ -43,6 +43,10 @@ type Options struct {
 	// AckWindow is how many received messages a consumer keeps before
 	// acknowledging a random one of them.
 	AckWindow int
+	// Pulsar, when set, runs the demo on real Apache Pulsar brokers of that
+	// version (org.apache.pulsar:pulsar-broker, resolved by Maven) instead
+	// of the emulator; their PIP-33 snapshot frequency is 1 s.
+	Pulsar string
 	// SnapshotFrequency is PIP-33's replicatedSubscriptionsSnapshotFrequency
 	// on the emulated brokers.
 	SnapshotFrequency time.Duration

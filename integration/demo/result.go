@@ -10,6 +10,9 @@ import (
 // Result is a demo run's outcome; its JSON form is what `subsync demo
 // --json` prints.
 type Result struct {
+	// Brokers says what the clusters were: "emulator", or the version of
+	// the real Apache Pulsar brokers.
+	Brokers          string  `json:"brokers"`
 	Seed             int64   `json:"seed"`
 	Messages         int     `json:"messages"`
 	Consumers        int     `json:"consumers"`
@@ -77,8 +80,8 @@ func (r Result) WriteTable(w io.Writer) error {
 	if r.Consumers == 1 {
 		plural = ""
 	}
-	if _, err := fmt.Fprintf(w, "failover demo: %d messages, %d %s consumer%s, failover after %s of them, %s of those held (seed %d%s)\n\n",
-		r.Messages, r.Consumers, r.SubscriptionType, plural, percent(r.FailoverAt), percent(r.HoldFraction), r.Seed, keys); err != nil {
+	if _, err := fmt.Fprintf(w, "failover demo on %s: %d messages, %d %s consumer%s, failover after %s of them, %s of those held (seed %d%s)\n\n",
+		r.brokersName(), r.Messages, r.Consumers, r.SubscriptionType, plural, percent(r.FailoverAt), percent(r.HoldFraction), r.Seed, keys); err != nil {
 		return err
 	}
 	rows := [][3]string{{"", "PIP-33", "subsync"}}
@@ -127,4 +130,11 @@ func syncText(o Outcome) string {
 		return fmt.Sprintf("no (gave up after %.1fs)", o.SyncSeconds)
 	}
 	return fmt.Sprintf("yes (%.1fs)", o.SyncSeconds)
+}
+
+func (r Result) brokersName() string {
+	if r.Brokers == "" || r.Brokers == "emulator" {
+		return "the emulator"
+	}
+	return "Apache Pulsar " + r.Brokers
 }

@@ -265,7 +265,7 @@ func (e *env) checkNoLoss(what string, a workload.Accounting, maxDup int) {
 		e.mu.Unlock()
 		ids := slices.Concat(firstN(a.DuplicateIDs, 20), firstN(a.LostIDs, 20))
 		for _, c := range []string{east, west} {
-			if e.sim.Cluster(c).Running() && len(ids) > 0 && e.topicOf() != "" {
+			if e.bed.running(c) && len(ids) > 0 && e.topicOf() != "" {
 				t.Logf("positions on %s of duplicates and lost: %v", c, locate(e.eps[c], e.topicOf(), ids))
 			}
 		}

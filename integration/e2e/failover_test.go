@@ -20,7 +20,7 @@ func TestFailoverThenFailback(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	topic := topicName("failback")
+	topic := e.topicName("failback")
 	e.createTopic(ctx, topic, 0, []string{synced}, east, west)
 	e.startDaemons()
 

@@ -22,7 +22,7 @@ func TestFailoverCheckTracksPendingAcks(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	topic := topicName("failover-check")
+	topic := e.topicName("failover-check")
 	e.createTopic(ctx, topic, 0, []string{synced}, east, west)
 	e.startDaemons()
 
@@ -32,7 +32,7 @@ func TestFailoverCheckTracksPendingAcks(t *testing.T) {
 		Consumers: 2, ShouldAck: ackBefore, Want: countIf(produced, ackBefore), Seed: 111})
 	checkReady(t, e.daemon(east), topic, synced)
 
-	if err := e.sim.PauseLink(east, west); err != nil {
+	if err := e.bed.pauseLink(east, west); err != nil {
 		t.Fatal(err)
 	}
 	ackPaused := func(id int) bool { return id >= 60 && id < 100 && id%4 != 0 }
@@ -48,7 +48,7 @@ func TestFailoverCheckTracksPendingAcks(t *testing.T) {
 		t.Errorf("west's status counts %d acknowledgements not applied; it cannot have received any", st.RemoteAckedNotAppliedHere)
 	}
 
-	if err := e.sim.ResumeLink(east, west); err != nil {
+	if err := e.bed.resumeLink(east, west); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.waitSynced(ctx, east, west, topic, 0, synced); err != nil {
@@ -77,7 +77,7 @@ func TestFailoverCheckSeesUnreplicatedEntries(t *testing.T) {
 	e := newEnv(t, envOptions{SnapshotTimeout: snapshotTimeout})
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	topic := topicName("unreplicated")
+	topic := e.topicName("unreplicated")
 	e.createTopic(ctx, topic, 0, []string{synced}, east, west)
 	e.startDaemons()
 
@@ -86,7 +86,7 @@ func TestFailoverCheckSeesUnreplicatedEntries(t *testing.T) {
 	acked := e.ackAndSync(ctx, t, east, west, 0, ackPhase{Topic: topic, Subscription: synced, Type: pulsar.Shared,
 		Consumers: 1, ShouldAck: ack, Want: countIf(before, ack), Seed: 121})
 
-	if err := e.sim.PauseLink(east, west); err != nil {
+	if err := e.bed.pauseLink(east, west); err != nil {
 		t.Fatal(err)
 	}
 	const unreplicated = 50
@@ -109,7 +109,7 @@ func TestFailoverCheckSeesUnreplicatedEntries(t *testing.T) {
 		t.Error(err)
 	}
 
-	if err := e.sim.ResumeLink(east, west); err != nil {
+	if err := e.bed.resumeLink(east, west); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.waitSynced(ctx, east, west, topic, 0, synced); err != nil {

@@ -27,10 +27,10 @@ import (
 // the daemons are told to leave alone (a control group: what a failover
 // costs without any sync).
 const (
-	east      = "east"
-	west      = "west"
-	namespace = "e2e/geo"
-	unsynced  = "unsynced"
+	east           = "east"
+	west           = "west"
+	emulatedNSName = "e2e/geo"
+	unsynced       = "unsynced"
 )
 
 // Bounds of the harness's waits. Generous for a loaded 2-core machine
@@ -62,7 +62,8 @@ type envOptions struct {
 type env struct {
 	t    *testing.T
 	o    envOptions
-	sim  *emulator.Sim
+	bed  clusters
+	ns   string // the geo-replicated namespace
 	keys *snapshot.Keyring
 	eps  map[string]*workload.Endpoint // the applications' connections
 	dirs map[string]string             // each daemon's store, kept across restarts
@@ -101,21 +102,29 @@ type daemonProc struct {
 
 func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
-	sim, err := startSim(t, o)
-	if err != nil {
-		t.Fatalf("starting the emulator: %v", err)
-	}
-	t.Cleanup(sim.Close)
-	e := &env{t: t, o: o, sim: sim, keys: newKeyring(t), eps: map[string]*workload.Endpoint{},
+	e := &env{t: t, o: o, keys: newKeyring(t), eps: map[string]*workload.Endpoint{},
 		dirs: map[string]string{}, daemons: map[string]*daemonProc{}}
+	if bed != nil {
+		if o.NoSourcePositionStamp {
+			t.Skipf("needs brokers that do not stamp replicated copies; the test bed runs Pulsar %s, which does", bed.remote.Version)
+		}
+		e.bed, e.ns = bed.acquire(t), testNamespace(t)
+	} else {
+		sim, err := startSim(t, o)
+		if err != nil {
+			t.Fatalf("starting the emulator: %v", err)
+		}
+		t.Cleanup(sim.Close)
+		e.bed, e.ns = simClusters{sim}, emulatedNSName
+	}
 	for _, name := range []string{east, west} {
 		e.eps[name] = e.connect(name)
 		e.dirs[name] = t.TempDir()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	if err := workload.SetupReplicatedNamespace(ctx, namespace, e.eps[east], e.eps[west]); err != nil {
-		t.Fatalf("setting up %s: %v", namespace, err)
+	if err := workload.SetupReplicatedNamespace(ctx, e.ns, e.eps[east], e.eps[west]); err != nil {
+		t.Fatalf("setting up %s: %v", e.ns, err)
 	}
 	// Registered after sim.Close and the connections, so it runs before
 	// them.
@@ -184,8 +193,7 @@ func newKeyring(t *testing.T) *snapshot.Keyring {
 // test.
 func (e *env) connect(cluster string) *workload.Endpoint {
 	e.t.Helper()
-	c := e.sim.Cluster(cluster)
-	ep, err := workload.Connect(cluster, c.ServiceURL(), c.WebURL(), nil)
+	ep, err := workload.Connect(cluster, e.bed.serviceURL(cluster), e.bed.webURL(cluster), nil)
 	if err != nil {
 		e.t.Fatalf("connecting to %s: %v", cluster, err)
 	}
@@ -217,7 +225,7 @@ func emulatorLogger(t *testing.T) *slog.Logger {
 func (e *env) daemonConfig(cluster string) replicator.Config {
 	return replicator.Config{
 		Cluster:              cluster,
-		Namespaces:           []string{namespace},
+		Namespaces:           []string{e.ns},
 		ExcludeSubscriptions: []*regexp.Regexp{regexp.MustCompile("^" + unsynced + "$")},
 		Keys:                 e.keys,
 		ExportInterval:       100 * time.Millisecond,
@@ -243,8 +251,7 @@ func (e *env) startDaemon(cluster string) *daemonProc {
 	if err != nil {
 		e.t.Fatalf("daemon %s: opening its store: %v", cluster, err)
 	}
-	c := e.sim.Cluster(cluster)
-	ep, err := workload.Connect(cluster, c.ServiceURL(), c.WebURL(), nil)
+	ep, err := workload.Connect(cluster, e.bed.serviceURL(cluster), e.bed.webURL(cluster), nil)
 	if err != nil {
 		store.Close()
 		e.t.Fatalf("daemon %s: connecting: %v", cluster, err)
@@ -311,13 +318,13 @@ func (e *env) failSite(cluster string) error {
 		e.stopDaemon(cluster)
 	}
 	e.t.Logf("%s fails (its daemon rides the outage through: %v)", cluster, daemonsRideOutages)
-	return e.sim.StopCluster(cluster)
+	return e.bed.stop(cluster)
 }
 
 // recoverSite brings a failed cluster back, and its daemon on the same
 // store when failSite stopped it.
 func (e *env) recoverSite(cluster string) error {
-	if err := e.sim.StartCluster(cluster); err != nil {
+	if err := e.bed.start(cluster); err != nil {
 		return err
 	}
 	e.mu.Lock()
@@ -332,9 +339,9 @@ func (e *env) recoverSite(cluster string) error {
 // shutdown brings stopped clusters back first: a client whose cluster is
 // down takes seconds to close.
 func (e *env) shutdown() {
-	for _, c := range e.sim.Clusters() {
-		if !c.Running() {
-			_ = e.sim.StartCluster(c.Name())
+	for _, c := range []string{east, west} {
+		if !e.bed.running(c) {
+			_ = e.bed.start(c)
 		}
 	}
 	e.stopDaemons()
@@ -352,8 +359,8 @@ func (e *env) stopDaemons() {
 	wg.Wait()
 }
 
-// topicName is a fresh topic of the namespace.
-func topicName(name string) string { return "persistent://" + namespace + "/" + name }
+// topicName is a fresh topic of the test's namespace.
+func (e *env) topicName(name string) string { return "persistent://" + e.ns + "/" + name }
 
 // createTopic creates topic (partitioned when partitions > 0) on both
 // clusters, and each subscription at the earliest position on each of

@@ -19,7 +19,7 @@ func TestSubscriptionOnlyOnPrimary(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	topic := topicName("primary-only")
+	topic := e.topicName("primary-only")
 	e.noteTopic(topic)
 	if err := workload.CreateTopic(ctx, topic, 0, e.eps[east]); err != nil {
 		t.Fatal(err)

@@ -22,7 +22,7 @@ func TestDaemonRestartResumes(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	topic := topicName("restart")
+	topic := e.topicName("restart")
 	e.createTopic(ctx, topic, 0, []string{synced}, east, west)
 	e.startDaemons()
 
@@ -98,7 +98,7 @@ func TestRemoteClusterDownAndBack(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	topic := topicName("remote-down")
+	topic := e.topicName("remote-down")
 	e.createTopic(ctx, topic, 0, []string{synced}, east, west)
 	e.startDaemons()
 

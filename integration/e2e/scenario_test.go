@@ -21,7 +21,7 @@ const synced = "orders"
 // scenario is the experiment on a fresh topic, east primary, west standby,
 // waiting for subsync to sync subscription "orders" before the failover.
 func (e *env) scenario(name string, partitions int, typ pulsar.SubscriptionType, subs ...string) workload.Scenario {
-	topic := topicName(name)
+	topic := e.topicName(name)
 	e.noteTopic(topic)
 	s := workload.Scenario{
 		Primary: e.eps[east], Standby: e.eps[west],
@@ -64,8 +64,8 @@ func (e *env) runScenario(s workload.Scenario) workload.Report {
 // cursor meanwhile).
 func (e *env) checkPrimaryCursor(ctx context.Context, topic, sub string, confirmed []int) {
 	e.t.Helper()
-	if !e.sim.Cluster(east).Running() {
-		if err := e.sim.StartCluster(east); err != nil {
+	if !e.bed.running(east) {
+		if err := e.bed.start(east); err != nil {
 			e.t.Fatal(err)
 		}
 	}
@@ -207,7 +207,7 @@ func TestLedgerRollover(t *testing.T) {
 	s.Plan = workload.PlanOptions{Seed: 15, Messages: 500, FailoverAt: 0.8, HoldFraction: 0.04}
 	rep := e.runScenario(s)
 	e.checkNoLoss("rollover", subReport(t, rep, synced).Accounting, 0)
-	if err := e.sim.StartCluster(east); err != nil {
+	if err := e.bed.start(east); err != nil {
 		t.Fatal(err)
 	}
 	for _, cluster := range []string{east, west} {

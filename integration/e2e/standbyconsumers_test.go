@@ -37,7 +37,7 @@ func TestStandbySharedConsumerAttached(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	topic := topicName("standby-shared")
+	topic := e.topicName("standby-shared")
 	e.createTopic(ctx, topic, 0, []string{synced}, east, west)
 	standbyApp, err := e.eps[west].Client.Subscribe(pulsar.ConsumerOptions{Topic: topic, SubscriptionName: synced,
 		Name: "standby-app", Type: pulsar.Shared, ReceiverQueueSize: standbyQueue, AckWithResponse: true})
@@ -102,7 +102,7 @@ func TestStandbyExclusiveConsumerDefers(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	topic := topicName("standby-exclusive")
+	topic := e.topicName("standby-exclusive")
 	e.createTopic(ctx, topic, 0, []string{synced}, east, west)
 	standbyApp, err := e.eps[west].Client.Subscribe(pulsar.ConsumerOptions{Topic: topic, SubscriptionName: synced,
 		Name: "standby-app", Type: pulsar.Exclusive, ReceiverQueueSize: standbyQueue})

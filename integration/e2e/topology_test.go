@@ -22,7 +22,7 @@ func TestBothClustersProduce(t *testing.T) {
 	e := newEnv(t, envOptions{LedgerMaxEntries: 40})
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	topic := topicName("both-produce")
+	topic := e.topicName("both-produce")
 	e.createTopic(ctx, topic, 0, []string{synced}, east, west)
 	e.startDaemons()
 
@@ -65,7 +65,7 @@ func TestMessagesNotReplicated(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	topic := topicName("partly-replicated")
+	topic := e.topicName("partly-replicated")
 	e.createTopic(ctx, topic, 0, []string{synced}, east, west)
 	e.startDaemons()
 
@@ -135,7 +135,7 @@ func TestResetCursorCatchUp(t *testing.T) {
 	e := newEnv(t, envOptions{LedgerMaxEntries: 50, ResetThreshold: 20})
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	topic := topicName("reset")
+	topic := e.topicName("reset")
 	e.createTopic(ctx, topic, 0, []string{synced}, east, west)
 	e.startDaemon(east)
 
@@ -178,7 +178,7 @@ func TestWithoutSourcePositionStamps(t *testing.T) {
 	e := newEnv(t, envOptions{NoSourcePositionStamp: true})
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	topic := topicName("no-stamp")
+	topic := e.topicName("no-stamp")
 	e.createTopic(ctx, topic, 0, []string{synced}, east, west)
 	e.startDaemons()
 	produced := produceIDs(ctx, t, e.eps[east], topic, ids(0, 150))
