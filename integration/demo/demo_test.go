@@ -154,7 +154,7 @@ func TestRunRejectsBadOptions(t *testing.T) {
 }
 
 func sampleResult() Result {
-	return Result{Seed: 1, Messages: 5000, Consumers: 4, SubscriptionType: "shared", FailoverAt: 0.8, HoldFraction: 0.02,
+	return Result{Brokers: "emulator", Seed: 1, Messages: 5000, Consumers: 4, SubscriptionType: "shared", FailoverAt: 0.8, HoldFraction: 0.02,
 		Held: 80, ElapsedSeconds: 15.04, Phases: Phases{Primary: 1.2, Sync: 3.0, Standby: 1.3, Shutdown: 9.5},
 		PIP33: Outcome{Subscription: "pip33-sub", AckedOnPrimary: 3920, ReceivedOnStandby: 5000, UniqueOnStandby: 5000,
 			Duplicates: 3920, Synced: true, SyncSeconds: 3.02},
@@ -183,6 +183,18 @@ func TestWriteTable(t *testing.T) {
 	}
 }
 
+func TestWriteTableNamesRealBrokers(t *testing.T) {
+	r := sampleResult()
+	r.Brokers = "4.0.7"
+	var b bytes.Buffer
+	if err := r.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	if first, _, _ := strings.Cut(b.String(), "\n"); !strings.HasPrefix(first, "failover demo on Apache Pulsar 4.0.7: ") {
+		t.Errorf("first line %q does not name the real brokers", first)
+	}
+}
+
 func TestWriteTableShowsPartialBatchesOnlyWithBatching(t *testing.T) {
 	r := sampleResult()
 	r.Batching, r.Partitions = true, 3
@@ -205,7 +217,7 @@ func TestResultJSONFieldNames(t *testing.T) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"seed", "messages", "held", "pip33", "subsync", "elapsedSeconds", "phases"} {
+	for _, k := range []string{"brokers", "seed", "messages", "held", "pip33", "subsync", "elapsedSeconds", "phases"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("JSON lacks %q: %s", k, b)
 		}

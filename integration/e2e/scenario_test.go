@@ -69,13 +69,13 @@ func (e *env) checkPrimaryCursor(ctx context.Context, topic, sub string, confirm
 			e.t.Fatal(err)
 		}
 	}
-	acked, err := ackedIDs(ctx, e.eps[east], topic, sub)
+	cur, err := readCursor(ctx, e.eps[east], topic, sub)
 	if err != nil {
 		e.t.Fatalf("reading east's cursor: %v", err)
 	}
 	var lost []int
 	for _, id := range confirmed {
-		if !acked[id] {
+		if !cur.acked(id) {
 			lost = append(lost, id)
 		}
 	}

@@ -98,32 +98,43 @@ func parseCursor(markDelete, deleted string) (cursorState, error) {
 	return c, nil
 }
 
-// ackedIDs lists the workload ids whose entry sub's cursor on ep has
-// acknowledged, over every partition of topic.
-func ackedIDs(ctx context.Context, ep *workload.Endpoint, topic, sub string) (map[int]bool, error) {
-	out := map[int]bool{}
+// readCursor reads, over every partition of topic, which workload ids
+// sub's cursor on ep has acknowledged.
+func readCursor(ctx context.Context, ep *workload.Endpoint, topic, sub string) (cursorIDs, error) {
+	out := cursorIDs{readable: map[int]bool{}}
 	for _, part := range partitionsOf(ep, topic) {
 		st, err := internalStatsOf(ep, part)
 		if err != nil {
-			return nil, err
+			return out, err
 		}
 		cs, ok := st.Cursors[sub]
 		if !ok {
-			return nil, fmt.Errorf("%s on %s has no cursor %q", part, ep.Name, sub)
+			return out, fmt.Errorf("%s on %s has no cursor %q", part, ep.Name, sub)
 		}
 		cur, err := parseCursor(cs.MarkDeletePosition, cs.IndividuallyDeletedMessages)
 		if err != nil {
-			return nil, fmt.Errorf("%s on %s, cursor %q: %w", part, ep.Name, sub, err)
+			return out, fmt.Errorf("%s on %s, cursor %q: %w", part, ep.Name, sub, err)
 		}
 		if err := readAll(ctx, ep, part, func(id int, p position) {
-			if cur.acked(p) {
-				out[id] = true
-			}
+			out.readable[id] = cur.acked(p)
 		}); err != nil {
-			return nil, err
+			return out, err
 		}
 	}
 	return out, nil
+}
+
+// cursorIDs is what one cluster's cursor says of each message id still in
+// its topic: readable[id] is whether it is acknowledged. A real broker
+// deletes ledgers that every cursor has acknowledged whole, so an id no
+// longer readable there was acknowledged.
+type cursorIDs struct {
+	readable map[int]bool
+}
+
+func (c cursorIDs) acked(id int) bool {
+	acked, ok := c.readable[id]
+	return acked || !ok
 }
 
 // readAll reads a topic partition from its first message to its last.
@@ -150,22 +161,22 @@ func readAll(ctx context.Context, ep *workload.Endpoint, topic string, f func(id
 // sameAcks compares what sub's cursors acknowledge on the primary and on
 // the standby, by message id.
 func (e *env) sameAcks(ctx context.Context, primary, standby, topic, sub string) error {
-	onPrimary, err := ackedIDs(ctx, e.eps[primary], topic, sub)
+	onPrimary, err := readCursor(ctx, e.eps[primary], topic, sub)
 	if err != nil {
 		return err
 	}
-	onStandby, err := ackedIDs(ctx, e.eps[standby], topic, sub)
+	onStandby, err := readCursor(ctx, e.eps[standby], topic, sub)
 	if err != nil {
 		return err
 	}
 	var missing, extra []int
-	for id := range onPrimary {
-		if !onStandby[id] {
+	for id := range onPrimary.readable {
+		if onPrimary.acked(id) && !onStandby.acked(id) {
 			missing = append(missing, id)
 		}
 	}
-	for id := range onStandby {
-		if !onPrimary[id] {
+	for id := range onStandby.readable {
+		if onStandby.acked(id) && !onPrimary.acked(id) {
 			extra = append(extra, id)
 		}
 	}
