@@ -125,8 +125,11 @@ func (b *realBed) stop(name string) error {
 }
 
 // start restarts a killed cluster on its data and waits until it is
-// healthy.
+// healthy; a running one is left alone.
 func (b *realBed) start(name string) error {
+	if b.running(name) {
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	if err := b.remote.Restart(ctx, name); err != nil {

@@ -465,7 +465,7 @@ func (e *env) diagnose(topic, sub string) string {
 // the primary is applied on the standby:
 //   - the brokers: the standby's backlog equals the primary's (the standby
 //     can only acknowledge what the primary did, so equal counts mean equal
-//     sets);
+//     sets; emulator only, see sameBacklog);
 //   - the daemons' status: the primary's sees nothing acknowledged there
 //     and not on the standby, the standby's has nothing received and not
 //     applied, nothing deferred, on every partition;
@@ -473,6 +473,28 @@ func (e *env) diagnose(topic, sub string) string {
 //   - the cursors themselves, by message id (sameAcks), checked last as
 //     it reads the whole topic on both clusters.
 func (e *env) synced(ctx context.Context, primary, standby, topic string, partitions int, sub string) error {
+	if err := e.sameBacklog(ctx, primary, standby, topic, sub); err != nil {
+		return err
+	}
+	if err := statusSynced(e.daemon(primary), e.daemon(standby), topic, partitions, sub); err != nil {
+		return err
+	}
+	if err := failoverReady(e.daemon(primary).d.FailoverCheck(replicator.FailoverOptions{}), topic, partitions, sub, standby); err != nil {
+		return err
+	}
+	return e.sameAcks(ctx, primary, standby, topic, sub)
+}
+
+// sameBacklog compares the brokers' backlog counts of sub, on the
+// emulator only: a real cluster's copy of a topic can hold duplicate
+// entries (a crashed source's replicator sends again what its lazily
+// persisted cursor had not recorded, and deduplication is off by
+// default), which no acknowledgement of the other cluster covers. The
+// comparison by message id (sameAcks) holds there too.
+func (e *env) sameBacklog(ctx context.Context, primary, standby, topic, sub string) error {
+	if e.bed.real() {
+		return nil
+	}
 	pb, err := workload.Backlog(ctx, e.eps[primary], topic, sub)
 	if err != nil {
 		return err
@@ -484,13 +506,7 @@ func (e *env) synced(ctx context.Context, primary, standby, topic string, partit
 	if pb != sb {
 		return fmt.Errorf("backlog %d on %s, %d on %s", pb, primary, sb, standby)
 	}
-	if err := statusSynced(e.daemon(primary), e.daemon(standby), topic, partitions, sub); err != nil {
-		return err
-	}
-	if err := failoverReady(e.daemon(primary).d.FailoverCheck(replicator.FailoverOptions{}), topic, partitions, sub, standby); err != nil {
-		return err
-	}
-	return e.sameAcks(ctx, primary, standby, topic, sub)
+	return nil
 }
 
 // statusSynced reads both daemons' status reports for sub.

@@ -116,7 +116,9 @@ func readCursor(ctx context.Context, ep *workload.Endpoint, topic, sub string) (
 			return out, fmt.Errorf("%s on %s, cursor %q: %w", part, ep.Name, sub, err)
 		}
 		if err := readAll(ctx, ep, part, func(id int, p position) {
-			out.readable[id] = cur.acked(p)
+			// A message with several copies is acknowledged when all are.
+			acked, seen := out.readable[id]
+			out.readable[id] = cur.acked(p) && (acked || !seen)
 		}); err != nil {
 			return out, err
 		}
