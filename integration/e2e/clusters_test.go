@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/pulsar-client-go/pulsaradmin/pkg/utils"
+
 	"github.com/subsync/subsync/integration/emulator"
 	"github.com/subsync/subsync/integration/testbed"
 )
@@ -168,4 +170,14 @@ func testNamespace(t *testing.T) string {
 	suffix := make([]byte, 3)
 	_, _ = rand.Read(suffix)
 	return "e2e/" + strings.Trim(name, "-") + "-" + hex.EncodeToString(suffix)
+}
+
+// keepRetention gives the test's namespace on cluster an hour of
+// retention.
+func (e *env) keepRetention(ctx context.Context, cluster string) {
+	e.t.Helper()
+	policy := utils.RetentionPolicies{RetentionTimeInMinutes: 60, RetentionSizeInMB: 512}
+	if err := e.eps[cluster].Admin.Namespaces().SetRetentionWithContext(ctx, e.ns, policy); err != nil {
+		e.t.Fatalf("setting retention on %s's %s: %v", cluster, e.ns, err)
+	}
 }
