@@ -20,13 +20,14 @@ import (
 // primary to the same entry being acknowledged on the standby's cursor,
 // with a 1 s export interval and acknowledgements paced at 2,000/s. Run
 // it once: go test -run '^$' -bench SyncLag -benchtime 1x ./replicator/
+// (on real brokers: go run ./cmd/testbed exec -- go test ... ).
 func BenchmarkSyncLag(b *testing.B) {
 	const (
 		rate     = 2000
 		duration = 10 * time.Second
 		n        = rate * int(duration/time.Second)
 	)
-	p := newPairTB(b)
+	p := newBenchPair(b)
 	topic := "persistent://" + p.ns + "/lag"
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
