@@ -215,9 +215,16 @@ func ackLoop(b *testing.B, adm pulsaradmin.Client, topics []string, window time.
 }
 
 func startChild(b *testing.B, c *emulator.Cluster, ns, key string) *exec.Cmd {
+	return startDaemonChild(b, c.Name(), c.ServiceURL(), c.WebURL(), ns, key)
+}
+
+// startDaemonChild runs a daemon for cluster in a child process of its
+// own (this test binary, see TestMain), so that its CPU and memory are
+// measured alone.
+func startDaemonChild(b *testing.B, cluster, serviceURL, webURL, ns, key string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), childEnv+"=1", "SCALE_KEY="+key, "SCALE_SERVICE_URL="+c.ServiceURL(),
-		"SCALE_WEB_URL="+c.WebURL(), "SCALE_STORE="+b.TempDir(), "SCALE_CLUSTER="+c.Name(), "SCALE_NAMESPACE="+ns)
+	cmd.Env = append(os.Environ(), childEnv+"=1", "SCALE_KEY="+key, "SCALE_SERVICE_URL="+serviceURL,
+		"SCALE_WEB_URL="+webURL, "SCALE_STORE="+b.TempDir(), "SCALE_CLUSTER="+cluster, "SCALE_NAMESPACE="+ns)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)

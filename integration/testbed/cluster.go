@@ -52,6 +52,16 @@ func (c *Cluster) State() string {
 	}
 }
 
+// Pid is the broker JVM's process id, 0 while the cluster is killed.
+func (c *Cluster) Pid() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cmd == nil {
+		return 0
+	}
+	return c.cmd.Process.Pid
+}
+
 // jvmArgs are the module openings Pulsar's own launcher passes (Netty,
 // BookKeeper and the metrics code reach into JDK internals), then the
 // standalone starter without functions worker or stream storage.

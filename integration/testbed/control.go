@@ -25,13 +25,16 @@ type ClusterInfo struct {
 	ServiceURL string `json:"serviceUrl"`
 	WebURL     string `json:"webServiceUrl"`
 	State      string `json:"state"`
+	// Pid is the broker JVM's process id (0 while killed), for measuring
+	// what the broker spends.
+	Pid int `json:"pid"`
 }
 
 // Info describes every cluster of the bed.
 func (b *Bed) Info() []ClusterInfo {
 	out := make([]ClusterInfo, len(b.clusters))
 	for i, c := range b.clusters {
-		out[i] = ClusterInfo{Name: c.Name, ServiceURL: c.ServiceURL(), WebURL: c.WebURL(), State: c.State()}
+		out[i] = ClusterInfo{Name: c.Name, ServiceURL: c.ServiceURL(), WebURL: c.WebURL(), State: c.State(), Pid: c.Pid()}
 	}
 	return out
 }
