@@ -202,6 +202,7 @@ func (d *Daemon) discoverNamespace(ctx context.Context, ns string) error {
 	d.mu.Lock()
 	d.remotes[ns] = remotes
 	d.mu.Unlock()
+	d.metrics.InitNamespace(d.cfg.Cluster, ns, remotes)
 	if _, err := d.control(ctx, ns); err != nil {
 		return err
 	}

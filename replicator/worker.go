@@ -44,6 +44,9 @@ type worker struct {
 	// dirty holds imports changed since they were last applied; the loop
 	// applies them as soon as the inbox is drained, not at the next tick.
 	dirty map[subRemote]bool
+	// zeroed holds the subscription/remote pairs whose counters exist
+	// (remote "" for the subscription's own), so each is created once.
+	zeroed map[subRemote]bool
 }
 
 // tailState is what the tail has read so far.
@@ -110,6 +113,7 @@ func newWorker(d *Daemon, topic, ns string, ctrl *controlChannel) (*worker, erro
 		imported:      map[subRemote]*importState{},
 		remotes:       map[string]*remoteSnapshot{},
 		dirty:         map[subRemote]bool{},
+		zeroed:        map[subRemote]bool{},
 		replAtRequest: map[string]map[string]ackset.Position{},
 		seq:           snapshot.NewSequencer(),
 		tracker:       tr,
@@ -121,6 +125,7 @@ func newWorker(d *Daemon, topic, ns string, ctrl *controlChannel) (*worker, erro
 	if err := w.restore(); err != nil {
 		return nil, err
 	}
+	d.metrics.InitTopic(d.cfg.Cluster, ns, topic)
 	return w, nil
 }
 
@@ -250,6 +255,7 @@ func (w *worker) readState(ctx context.Context) (cursor.TopicState, []ackset.Run
 	w.mu.Lock()
 	w.state, w.runs, w.indexRuns = ts, runs, len(runs)
 	w.mu.Unlock()
+	w.zeroCounters(ts)
 	return ts, runs, true
 }
 
