@@ -65,6 +65,9 @@ func (a *app) rootCmd() *cobra.Command {
   subsync status --daemon http://east-subsync:9479
   subsync failover-check --config /etc/subsync/subsync.yaml && echo "safe to switch"`,
 	}
+	b := readBuildInfo()
+	root.Version = b.Version
+	root.SetVersionTemplate(b.String() + "\n")
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })

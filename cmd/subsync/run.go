@@ -137,6 +137,7 @@ func (a *app) serve(ctx context.Context, cfg *config.Config, logs loggers) (err 
 
 	metrics := replicator.NewMetrics(res.registry)
 	registerProcessCollectors(res.registry)
+	registerBuildInfo(res.registry, readBuildInfo())
 	daemon, err := replicator.New(cfg.ReplicatorConfig(), replicator.Deps{
 		Client: res.client, Admin: res.admin, Store: res.store, Metrics: metrics, Logger: logs.daemon,
 	})

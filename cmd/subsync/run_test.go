@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -183,8 +184,9 @@ func TestRunAgainstEmulator(t *testing.T) {
 		}
 		return nil
 	})
-	if code, body := get(t, east.url+"/metrics"); code != 200 || !strings.Contains(body, "pulsar_subsync_") || !strings.Contains(body, "go_goroutines") {
-		t.Errorf("/metrics %d lacks subsync or Go metrics:\n%.2000s", code, body)
+	if code, body := get(t, east.url+"/metrics"); code != 200 || !strings.Contains(body, "pulsar_subsync_") || !strings.Contains(body, "go_goroutines") ||
+		!strings.Contains(body, `pulsar_subsync_build_info{goversion="`+runtime.Version()+`"`) {
+		t.Errorf("/metrics %d lacks subsync, build or Go metrics:\n%.2000s", code, body)
 	}
 
 	// Acknowledge out of order on east: every third message stays unacked.
