@@ -3,7 +3,7 @@ GO        ?= go
 PKGS      := ./...
 FUZZTIME  ?= 10s
 
-.PHONY: build test test-short bench demo lint fuzz tools proto clean
+.PHONY: build test test-short bench demo lint fuzz tools proto clean alerts-test chart-check
 
 build:
 	$(GO) build -o bin/ ./cmd/...
@@ -18,6 +18,12 @@ test-short:
 # Fuzz every decoder for FUZZTIME each (CI uses a short time).
 fuzz:
 	./.ci/fuzz.sh $(FUZZTIME)
+
+# Unit tests of the Prometheus alert rules (needs promtool:
+# .ci/install-promtool.sh installs it on Debian).
+alerts-test:
+	promtool check rules deploy/prometheus/subsync-alerts.yaml
+	cd deploy/prometheus && promtool test rules subsync-alerts_test.yaml
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./ackset/ ./mapping/ ./snapshot/ ./integration/...
