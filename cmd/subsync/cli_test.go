@@ -270,19 +270,20 @@ func TestDaemonAddressFromConfig(t *testing.T) {
 	port := d.srv.Listener.Addr().(*net.TCPAddr).Port
 	dir := t.TempDir()
 	cfgFile := filepath.Join(dir, "subsync.yaml")
-	// Only metricsAddress matters: the CLI does not validate the rest.
-	if err := os.WriteFile(cfgFile, fmt.Appendf(nil, "cluster: east\nmetricsAddress: \":%d\"\nhmacKeyFile: /not/readable\n", port), 0o600); err != nil {
+	// Only apiAddress matters: the CLI does not validate the rest, and
+	// metricsAddress is not where the API listens.
+	if err := os.WriteFile(cfgFile, fmt.Appendf(nil, "cluster: east\nmetricsAddress: \":1\"\napiAddress: \":%d\"\nhmacKeyFile: /not/readable\n", port), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cases := map[string]struct {
 		env  []string
 		args []string
 	}{
-		"--config":         {nil, []string{"status", "--config", cfgFile}},
-		"$SUBSYNC_CONFIG":  {[]string{"SUBSYNC_CONFIG=" + cfgFile}, []string{"status"}},
-		"$SUBSYNC_METRICS": {[]string{fmt.Sprintf("SUBSYNC_METRICS_ADDRESS=127.0.0.1:%d", port)}, []string{"status"}},
-		"$SUBSYNC_DAEMON":  {[]string{"SUBSYNC_DAEMON=" + d.srv.URL, "SUBSYNC_METRICS_ADDRESS=:1"}, []string{"status"}},
-		"--daemon wins":    {[]string{"SUBSYNC_DAEMON=http://127.0.0.1:1"}, []string{"status", "--daemon", d.srv.Listener.Addr().String()}},
+		"--config":        {nil, []string{"status", "--config", cfgFile}},
+		"$SUBSYNC_CONFIG": {[]string{"SUBSYNC_CONFIG=" + cfgFile}, []string{"status"}},
+		"$SUBSYNC_API":    {[]string{fmt.Sprintf("SUBSYNC_API_ADDRESS=127.0.0.1:%d", port)}, []string{"status"}},
+		"$SUBSYNC_DAEMON": {[]string{"SUBSYNC_DAEMON=" + d.srv.URL, "SUBSYNC_API_ADDRESS=:1"}, []string{"status"}},
+		"--daemon wins":   {[]string{"SUBSYNC_DAEMON=http://127.0.0.1:1"}, []string{"status", "--daemon", d.srv.Listener.Addr().String()}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
