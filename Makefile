@@ -25,6 +25,12 @@ alerts-test:
 	promtool check rules deploy/prometheus/subsync-alerts.yaml
 	cd deploy/prometheus && promtool test rules subsync-alerts_test.yaml
 
+# Render the Helm chart with Helm's Go packages and check it against the
+# daemon and the Dockerfile (its own module: no Kubernetes dependencies in
+# the daemon's).
+chart-check:
+	cd deploy/chartcheck && $(GO) vet ./... && $(GO) test -count=1 ./...
+
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./ackset/ ./mapping/ ./snapshot/ ./integration/...
 
