@@ -9,8 +9,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/apache/pulsar-client-go/pulsar"
@@ -51,6 +53,9 @@ value as metricsAddress: one listener for all):
   /api/v1/status?topic=     what 'subsync status' prints, as JSON
   /api/v1/mappings?topic=   what 'subsync mappings' prints
   /api/v1/failover-check?maxNotAcked=N&maxLagEntries=N
+
+SIGHUP re-reads the HMAC key file (hmacKeyFile), for key rotation; a file
+that does not load is logged and the previous keys stay in use.
 
 SIGTERM or SIGINT stops it gracefully: the engine flushes and checkpoints
 (up to shutdownTimeout), then the store and clients are closed.`
@@ -146,6 +151,7 @@ func (a *app) serve(ctx context.Context, cfg *config.Config, logs loggers) (err 
 	if err != nil {
 		return fmt.Errorf("start engine: %w", err)
 	}
+	defer reloadKeysOnHangup(ctx, cfg.HMACKeyFile, daemon, logs.daemon)()
 	var stopping atomic.Bool
 	addrs, stopHTTP, err := a.startListeners(cfg, daemon, metrics.Registry, &stopping, logs.daemon)
 	if err != nil {
@@ -154,6 +160,47 @@ func (a *app) serve(ctx context.Context, cfg *config.Config, logs loggers) (err 
 	logs.daemon.Info("subsync started", "cluster", cfg.Cluster, "listen", addrs.metrics, "api", addrs.api, "store", cfg.StoreDir)
 	runErr := runUntilDone(ctx, daemon, cfg.ShutdownTimeout, &stopping, logs.daemon)
 	return errors.Join(runErr, stopHTTP())
+}
+
+// reloadKeysOnHangup re-reads the HMAC key file on each SIGHUP (a key
+// rotation step) until ctx ends or stop is called. A file that does not
+// load leaves the keys in use unchanged: a typo must not cut the daemon
+// off from its peers.
+func reloadKeysOnHangup(ctx context.Context, path string, daemon *replicator.Daemon, logger *slog.Logger) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-hup:
+				reloadKeys(path, daemon, logger)
+			case <-ctx.Done():
+				return
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		close(done)
+	}
+}
+
+func reloadKeys(path string, daemon *replicator.Daemon, logger *slog.Logger) {
+	keys, warning, err := config.LoadKeyFile(path)
+	if err == nil {
+		err = daemon.SetKeys(keys)
+	}
+	if err != nil {
+		logger.Error("SIGHUP: the HMAC key file did not load; keeping the previous keys", "hmacKeyFile", path, "error", err)
+		return
+	}
+	if warning != "" {
+		logger.Warn("SIGHUP: HMAC key file", "warning", warning)
+	}
+	logger.Info("SIGHUP: HMAC key file reloaded", "hmacKeyFile", path, "current", keys.Current().ID, "accepted", keys.IDs())
 }
 
 // listenAddrs are where the daemon's listeners are bound.

@@ -46,13 +46,13 @@ func (b *syncBuffer) String() string {
 
 // runningDaemon is `subsync run` started in-process.
 type runningDaemon struct {
-	url        string // the /api/v1 listener
-	metricsURL string // the /metrics, /healthz, /readyz listener
-	stop   context.CancelFunc // the SIGTERM equivalent
-	done   chan struct{}      // closed once run returned, code set
-	code   int
-	stderr *syncBuffer
-	store  string
+	url        string             // the /api/v1 listener
+	metricsURL string             // the /metrics, /healthz, /readyz listener
+	stop       context.CancelFunc // the SIGTERM equivalent
+	done       chan struct{}      // closed once run returned, code set
+	code       int
+	stderr     *syncBuffer
+	store      string
 }
 
 func startRun(t *testing.T, sim *emulator.Sim, cluster, ns, keyFile string) *runningDaemon {
