@@ -63,9 +63,9 @@ func (a *app) failoverCheckCmd() *cobra.Command {
 				return err
 			}
 			ready := reportReady(rep)
-			if format == outputJSON {
+			if format != outputTable {
 				rep.Ready = ready
-				err = writeJSON(a.stdout, rep)
+				err = writeStructured(a.stdout, format, rep)
 			} else {
 				err = writeFailoverTable(a.stdout, rep, ready, q)
 			}

@@ -54,8 +54,8 @@ func (a *app) mappingsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if format == outputJSON {
-				return writeJSON(a.stdout, rep)
+			if format != outputTable {
+				return writeStructured(a.stdout, format, rep)
 			}
 			return writeMappingsTable(a.stdout, rep, known)
 		},

@@ -54,8 +54,8 @@ func (a *app) statusCmd() *cobra.Command {
 			if err := client.get(cmd.Context(), "/api/v1/status", q, &rep); err != nil {
 				return err
 			}
-			if format == outputJSON {
-				return writeJSON(a.stdout, rep)
+			if format != outputTable {
+				return writeStructured(a.stdout, format, rep)
 			}
 			return writeStatusTable(a.stdout, rep)
 		},
