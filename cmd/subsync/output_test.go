@@ -68,3 +68,33 @@ func TestOutputFormatRejectsUnknown(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// status --help lists exactly the columns, in order, of each table
+// `status` prints.
+func TestStatusHelpDocumentsTheColumns(t *testing.T) {
+	help := cli(t, nil, "status", "--help")
+	description, _, _ := strings.Cut(help.stdout, "\nUsage:")
+	var documented [][]string
+	for _, line := range strings.Split(description, "\n") {
+		switch {
+		case strings.HasSuffix(line, ":") && !strings.HasPrefix(line, " "):
+			documented = append(documented, nil) // a table's title
+		case len(documented) > 0 && strings.HasPrefix(line, "  ") && !strings.HasPrefix(line, "   "):
+			name := strings.Fields(line)[0]
+			if name == strings.ToUpper(name) && !strings.HasPrefix(name, "-") {
+				documented[len(documented)-1] = append(documented[len(documented)-1], name)
+			}
+		}
+	}
+	d := startFakeDaemon(t, &fakeEngine{status: sampleStatus()})
+	r := cli(t, nil, "status", "--daemon", d.srv.URL)
+	var printed [][]string
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if strings.HasPrefix(line, "TOPIC ") {
+			printed = append(printed, strings.Fields(line))
+		}
+	}
+	if len(printed) != 3 || !reflect.DeepEqual(documented, printed) {
+		t.Errorf("status --help documents the columns\n%q\nbut status prints\n%q", documented, printed)
+	}
+}
