@@ -376,8 +376,8 @@ func TestMappingsFromStore(t *testing.T) {
 	}
 
 	r = cli(t, nil, "mappings", "other", "--store", dir)
-	if r.code != exitOK || !strings.Contains(r.stdout, "does not know this topic") || !strings.Contains(r.stdout, topic) {
-		t.Errorf("unknown topic: exit %d, stdout %q", r.code, r.stdout)
+	if r.code != exitFailed || !strings.Contains(r.stderr, "persistent://public/default/other is not in the store") || !strings.Contains(r.stderr, topic) {
+		t.Errorf("unknown topic: exit %d, stderr %q", r.code, r.stderr)
 	}
 
 	r = cli(t, nil, "mappings", "orders", "--store", filepath.Join(dir, "missing"))

@@ -236,6 +236,15 @@ func TestRunAgainstEmulator(t *testing.T) {
 	if r := cli(t, nil, "status", "--daemon", east.url); r.code != exitOK || !strings.Contains(r.stdout, "billing") {
 		t.Errorf("status: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
+	// A topic the daemon does not sync is an error that says what it does.
+	if r := cli(t, nil, "mappings", "persistent://other/ns/nothing", "--daemon", east.url); r.code != exitFailed ||
+		!strings.Contains(r.stderr, "persistent://other/ns/nothing") || !strings.Contains(r.stderr, "in scope: namespaces "+ns) ||
+		!strings.Contains(r.stderr, topic) {
+		t.Errorf("mappings of a topic out of scope: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := cli(t, nil, "mappings", topic, "--daemon", east.url); r.code != exitOK {
+		t.Errorf("mappings of %s: exit %d, stderr %q", topic, r.code, r.stderr)
+	}
 	waitFor(t, 15*time.Second, "failover-check ready", func() error {
 		r := cli(t, nil, "failover-check", "--daemon", east.url)
 		if r.code != exitOK {

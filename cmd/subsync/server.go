@@ -99,6 +99,10 @@ func (h *handler) mappings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rep, err := h.e.Mappings(topic)
+	if errors.Is(err, replicator.ErrNotInScope) {
+		h.writeJSON(w, http.StatusNotFound, apiError{Error: err.Error()})
+		return
+	}
 	if err != nil {
 		h.writeJSON(w, http.StatusInternalServerError, apiError{Error: fmt.Sprintf("mappings of %s: %v", topic, err)})
 		return
