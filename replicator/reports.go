@@ -177,9 +177,14 @@ type FailoverOptions struct {
 // FailoverCheck reports whether each subscription could move to each
 // standby now.
 func (d *Daemon) FailoverCheck(o FailoverOptions) FailoverReport {
-	r := FailoverReport{Cluster: d.cfg.Cluster, GeneratedAt: d.now(), Ready: true, Subscriptions: []FailoverSubscription{}}
+	r := FailoverReport{Cluster: d.cfg.Cluster, GeneratedAt: d.now(), Ready: true, Subscriptions: []FailoverSubscription{},
+		Namespaces: []FailoverNamespace{}, ExportIntervalSeconds: d.cfg.ExportInterval.Seconds(),
+		FullStateIntervalSeconds: d.fullStateInterval().Seconds()}
 	if err := d.Ready(); err != nil {
 		r.Ready = false
+	}
+	for _, ns := range d.cfg.Namespaces {
+		r.Namespaces = append(r.Namespaces, FailoverNamespace{Namespace: ns, Remotes: append([]string{}, d.remotesOf(ns)...)})
 	}
 	for _, w := range d.workerList() {
 		for _, fs := range w.failover(o) {
@@ -199,7 +204,10 @@ func (w *worker) failover(o FailoverOptions) []FailoverSubscription {
 			continue
 		}
 		for _, remote := range w.d.remotesOf(w.namespace) {
-			fs := FailoverSubscription{Topic: w.topic, Subscription: sub, Standby: remote, Ready: true}
+			fs := FailoverSubscription{Topic: w.topic, Subscription: sub, Standby: remote, Ready: true, ReadAt: w.stateAt}
+			if is, ok := w.imported[subRemote{sub, remote}]; ok {
+				fs.StandbyUpdateAt = is.received
+			}
 			s := w.subRemoteStatusLocked(w.d.now(), sub, remote)
 			fs.NotAckedOnStandby = s.LocalAckedNotAckedThere
 			var reasons []string

@@ -30,6 +30,7 @@ type worker struct {
 	tail     tailState
 	stats    cursor.StatsCache // loop goroutine only
 	state    cursor.TopicState // last read
+	stateAt  time.Time         // when state was read
 	runs     []ackset.Run      // the index as of the last read
 	exported map[string]*exportState
 	imported map[subRemote]*importState
@@ -253,7 +254,7 @@ func (w *worker) readState(ctx context.Context) (cursor.TopicState, []ackset.Run
 		return cursor.TopicState{}, nil, false
 	}
 	w.mu.Lock()
-	w.state, w.runs, w.indexRuns = ts, runs, len(runs)
+	w.state, w.runs, w.indexRuns, w.stateAt = ts, runs, len(runs), w.d.now()
 	w.mu.Unlock()
 	w.zeroCounters(ts)
 	return ts, runs, true
