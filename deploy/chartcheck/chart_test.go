@@ -33,6 +33,9 @@ func installValues() map[string]any {
 		"hmacKeys":       map[string]any{"existingSecret": "subsync-hmac"},
 		"pulsarToken":    map[string]any{"existingSecret": "subsync-token"},
 		"serviceMonitor": map[string]any{"enabled": true},
+		// An operator's override of a path the chart owns must not
+		// move the config away from the mounts.
+		"config": map[string]any{"storeDir": "/elsewhere", "exportInterval": "2s"},
 	}
 }
 
@@ -171,6 +174,9 @@ func TestProbesUseWhatTheServerServes(t *testing.T) {
 func TestMountsMatchTheConfig(t *testing.T) {
 	r := render(t, installValues())
 	c := container(t, r.sts)
+	if r.config["exportInterval"] != "2s" {
+		t.Errorf("config.exportInterval not passed through: %v", r.config)
+	}
 	if got := mountOf(t, c, "store"); got != r.config["storeDir"] {
 		t.Errorf("the store volume is mounted at %s, the config's storeDir is %v", got, r.config["storeDir"])
 	}

@@ -26,7 +26,9 @@ subsync/cluster: {{ .Values.cluster | quote }}
 {{- define "subsync.tokenDir" -}}/etc/subsync/token{{- end -}}
 {{- define "subsync.configDir" -}}/etc/subsync/config{{- end -}}
 
-{{/* The daemon's configuration: the chart's own keys, then .Values.config. */}}
+{{/* The daemon's configuration: .Values.config, then the chart's own keys
+     over it, so that the paths and addresses always match the pod's
+     mounts and probes. */}}
 {{- define "subsync.config" -}}
 {{- if not .Values.namespaces -}}
 {{- fail "namespaces is required: at least one tenant/namespace" -}}
@@ -43,5 +45,5 @@ subsync/cluster: {{ .Values.cluster | quote }}
 {{- if .Values.pulsarToken.existingSecret -}}
 {{- $_ := set $c "auth" (dict "method" "token" "tokenFile" (printf "%s/%s" (include "subsync.tokenDir" .) .Values.pulsarToken.key)) -}}
 {{- end -}}
-{{- toYaml (mergeOverwrite $c (deepCopy .Values.config)) -}}
+{{- toYaml (mergeOverwrite (deepCopy .Values.config) $c) -}}
 {{- end -}}
