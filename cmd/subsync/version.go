@@ -11,8 +11,8 @@ import (
 // version and revision are set at link time by release builds
 // (-ldflags "-X main.version=1.2.3 -X main.revision=abc123"); when empty,
 // the module version and VCS revision Go recorded in the binary are used.
-// They are the only package-level variables: the linker can set nothing
-// else, and nothing writes them at run time.
+// Package-level because -X can set nothing else; nothing writes them at
+// run time.
 var (
 	version  string
 	revision string
