@@ -3,7 +3,7 @@ GO        ?= go
 PKGS      := ./...
 FUZZTIME  ?= 10s
 
-.PHONY: build test test-short test-real bench demo demo-real lint fuzz tools proto clean
+.PHONY: build test test-short test-real bench demo demo-real lint fuzz tools proto clean alerts-test chart-check
 
 build:
 	$(GO) build -o bin/ ./cmd/...
@@ -28,6 +28,18 @@ test-short:
 # Fuzz every decoder for FUZZTIME each (CI uses a short time).
 fuzz:
 	./.ci/fuzz.sh $(FUZZTIME)
+
+# Unit tests of the Prometheus alert rules (needs promtool:
+# .ci/install-promtool.sh installs it on Debian).
+alerts-test:
+	promtool check rules deploy/prometheus/subsync-alerts.yaml
+	cd deploy/prometheus && promtool test rules subsync-alerts_test.yaml
+
+# Render the Helm chart with Helm's Go packages and check it against the
+# daemon and the Dockerfile (its own module: no Kubernetes dependencies in
+# the daemon's).
+chart-check:
+	cd deploy/chartcheck && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./ackset/ ./mapping/ ./snapshot/ ./integration/...

@@ -53,7 +53,7 @@ func (cc *controlChannel) close() {
 
 // publish signs and sends one message.
 func (cc *controlChannel) publish(ctx context.Context, msg snapshot.Message) error {
-	b, err := snapshot.Encode(msg, cc.d.cfg.Keys.Current())
+	b, err := snapshot.Encode(msg, cc.d.keys.Load().Current())
 	if err != nil {
 		return fmt.Errorf("encoding %v: %w", msg.Type(), err)
 	}
@@ -82,7 +82,7 @@ func (cc *controlChannel) receiveLoop(ctx context.Context) {
 }
 
 func (cc *controlChannel) handle(ctx context.Context, payload []byte) {
-	msg, err := snapshot.Decode(payload, cc.d.cfg.Keys)
+	msg, err := snapshot.Decode(payload, cc.d.keys.Load())
 	if err != nil {
 		cc.reject(snapshot.ReasonOf(err).String())
 		cc.log.Warn("control message rejected", "err", err)
@@ -132,4 +132,7 @@ func namespaceOf(topic string) (string, error) {
 	return parts[0] + "/" + parts[1], nil
 }
 
-var errOutOfScope = errors.New("topic is not in scope")
+var errOutOfScope = ErrNotInScope
+
+// ErrNotInScope: the topic is not one the daemon syncs.
+var ErrNotInScope = errors.New("topic is not in scope")

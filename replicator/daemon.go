@@ -49,6 +49,9 @@ type Daemon struct {
 	running atomic.Bool
 	ready   atomic.Bool
 	wg      sync.WaitGroup
+	// keys sign and check control messages; SetKeys swaps them while the
+	// daemon runs (an operator's key rotation step).
+	keys atomic.Pointer[snapshot.Keyring]
 
 	mu       sync.Mutex
 	controls map[string]*controlChannel
@@ -103,7 +106,18 @@ func New(cfg Config, deps Deps) (*Daemon, error) {
 		workers:    map[string]*worker{},
 		remotes:    map[string][]string{},
 	}
+	d.keys.Store(cfg.Keys)
 	return d, nil
+}
+
+// SetKeys replaces the keys that sign and check control messages, from the
+// next message on.
+func (d *Daemon) SetKeys(keys *snapshot.Keyring) error {
+	if keys == nil {
+		return errors.New("replicator: SetKeys needs a keyring")
+	}
+	d.keys.Store(keys)
+	return nil
 }
 
 // Run syncs until ctx is cancelled, then flushes and checkpoints.
@@ -202,6 +216,7 @@ func (d *Daemon) discoverNamespace(ctx context.Context, ns string) error {
 	d.mu.Lock()
 	d.remotes[ns] = remotes
 	d.mu.Unlock()
+	d.metrics.InitNamespace(d.cfg.Cluster, ns, remotes)
 	if _, err := d.control(ctx, ns); err != nil {
 		return err
 	}

@@ -3,7 +3,7 @@ package replicator
 import "github.com/prometheus/client_golang/prometheus"
 
 // Metric names follow Pulsar's own (pulsar_ prefix, snake case) and its
-// label names: cluster, namespace, topic, subscription, remoteCluster.
+// label names: cluster, namespace, topic, subscription, remote_cluster.
 const metricPrefix = "pulsar_subsync_"
 
 // Metrics are the daemon's Prometheus metrics.
@@ -37,7 +37,7 @@ type Metrics struct {
 
 var (
 	subLabels    = []string{"cluster", "namespace", "topic", "subscription"}
-	remoteLabels = []string{"cluster", "namespace", "topic", "subscription", "remoteCluster"}
+	remoteLabels = []string{"cluster", "namespace", "topic", "subscription", "remote_cluster"}
 	topicLabels  = []string{"cluster", "namespace", "topic"}
 )
 
@@ -66,7 +66,7 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 	m.AcksSkipped = counter("acks_skipped_total", "Wanted acknowledgements not applied because the entry is beyond the local last confirmed entry.", remoteLabels)
 	m.Deferred = gauge("deferred", "1 while applying a remote cluster's state to this subscription is deferred.", remoteLabels)
 	m.UpdatesSent = counter("updates_sent_total", "Updates published to the control topic, by kind (full, delta).", []string{"cluster", "namespace", "kind"})
-	m.UpdatesReceived = counter("updates_received_total", "Control-topic messages received from remote clusters, by type.", []string{"cluster", "namespace", "remoteCluster", "type"})
+	m.UpdatesReceived = counter("updates_received_total", "Control-topic messages received from remote clusters, by type.", []string{"cluster", "namespace", "remote_cluster", "type"})
 	m.UpdatesRejected = counter("updates_rejected_total", "Control-topic messages rejected or not applied, by reason (bad_signature, unknown_key, malformed, unsupported_version, unsupported_type, stale, gap, out_of_scope, bad_payload).", []string{"cluster", "namespace", "reason"})
 	m.ApplyErrors = counter("apply_errors_total", "Failed attempts to apply a remote state to a local cursor.", remoteLabels)
 	m.TailEntries = counter("tail_entries_total", "Entries read by the tail into the index.", topicLabels)
@@ -77,10 +77,10 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 	m.StoreBytes = gauge("store_size_bytes", "Approximate on-disk size of the Pebble store.", []string{"cluster"})
 	m.SnapshotRTT = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: metricPrefix + "snapshot_rtt_seconds",
 		Help:    "Snapshot request to response round-trip time through the control topic.",
-		Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}}, []string{"cluster", "namespace", "remoteCluster"})
+		Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}}, []string{"cluster", "namespace", "remote_cluster"})
 	reg.MustRegister(m.SnapshotRTT)
-	m.SnapshotTimeouts = counter("snapshot_timeouts_total", "Snapshot requests abandoned without an answer.", []string{"cluster", "namespace", "remoteCluster"})
-	m.ReplicationLag = gauge("replication_lag_entries", "This cluster's entries a remote cluster had not yet received at the last snapshot.", []string{"cluster", "namespace", "topic", "remoteCluster"})
+	m.SnapshotTimeouts = counter("snapshot_timeouts_total", "Snapshot requests abandoned without an answer.", []string{"cluster", "namespace", "remote_cluster"})
+	m.ReplicationLag = gauge("replication_lag_entries", "This cluster's entries a remote cluster had not yet received at the last snapshot.", []string{"cluster", "namespace", "topic", "remote_cluster"})
 	m.TopicsInScope = gauge("topics", "Topic partitions in scope.", []string{"cluster", "namespace"})
 	return m
 }

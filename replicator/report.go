@@ -93,6 +93,20 @@ type FailoverReport struct {
 	GeneratedAt   time.Time              `json:"generatedAt"`
 	Ready         bool                   `json:"ready"`
 	Subscriptions []FailoverSubscription `json:"subscriptions"`
+	// Namespaces in scope and the remote clusters each replicates to (none:
+	// there is no standby to fail over to).
+	Namespaces []FailoverNamespace `json:"namespaces"`
+	// ExportIntervalSeconds and FullStateIntervalSeconds let a reader tell
+	// a stale view: cursors are read every export interval, and a remote
+	// sends its full state at least every full-state interval.
+	ExportIntervalSeconds    float64 `json:"exportIntervalSeconds"`
+	FullStateIntervalSeconds float64 `json:"fullStateIntervalSeconds"`
+}
+
+// FailoverNamespace is a namespace in scope and its remote clusters.
+type FailoverNamespace struct {
+	Namespace string   `json:"namespace"`
+	Remotes   []string `json:"remotes"`
 }
 
 // FailoverSubscription is one subscription towards one standby.
@@ -108,4 +122,9 @@ type FailoverSubscription struct {
 	ReplicationLagEntries int64  `json:"replicationLagEntries"`
 	Ready                 bool   `json:"ready"`
 	Reason                string `json:"reason,omitempty"`
+	// ReadAt is when this cluster's cursors of the topic were last read;
+	// StandbyUpdateAt when the standby's last update for the subscription
+	// arrived (zero: none yet).
+	ReadAt          time.Time `json:"readAt"`
+	StandbyUpdateAt time.Time `json:"standbyUpdateAt"`
 }

@@ -80,9 +80,53 @@ func (w *worker) subRemoteStatusLocked(now time.Time, sub, remote string) Subscr
 	return s
 }
 
-// Mappings reports a topic's tail index and snapshot mappings.
+// Mappings reports the tail index and snapshot mappings of a topic
+// partition the daemon syncs; any other topic is an error wrapping
+// ErrNotInScope that says what is in scope.
 func (d *Daemon) Mappings(topic string) (MappingsReport, error) {
+	d.mu.Lock()
+	_, synced := d.workers[topic]
+	d.mu.Unlock()
+	if !synced {
+		return MappingsReport{}, fmt.Errorf("%s: %w; %s", topic, ErrNotInScope, d.scopeDescription(topic))
+	}
 	return MappingsFromStore(d.deps.Store, topic)
+}
+
+// scopeDescription says what the daemon syncs, starting with the
+// partitions of topic when it is a partitioned topic's name.
+func (d *Daemon) scopeDescription(topic string) string {
+	var partitions, synced []string
+	for _, w := range d.workerList() {
+		if partitionedParent(w.topic) == topic {
+			partitions = append(partitions, w.topic)
+		}
+		synced = append(synced, w.topic)
+	}
+	if len(partitions) > 0 {
+		return "it is partitioned: ask for one partition: " + abbreviate(partitions)
+	}
+	patterns := make([]string, len(d.cfg.TopicPatterns))
+	for i, p := range d.cfg.TopicPatterns {
+		patterns[i] = p.String()
+	}
+	scope := fmt.Sprintf("in scope: namespaces %s", strings.Join(d.cfg.Namespaces, ", "))
+	if len(patterns) > 0 {
+		scope += fmt.Sprintf(", topics matching %s", strings.Join(patterns, " or "))
+	}
+	if len(synced) == 0 {
+		return scope + "; no topic partition synced yet"
+	}
+	return fmt.Sprintf("%s; %d topic partition(s) synced: %s", scope, len(synced), abbreviate(synced))
+}
+
+// abbreviate lists up to ten names.
+func abbreviate(names []string) string {
+	const show = 10
+	if len(names) <= show {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s, ... and %d more", strings.Join(names[:show], ", "), len(names)-show)
 }
 
 // MappingsFromStore reads a topic's tail index and snapshot mappings from
@@ -133,9 +177,14 @@ type FailoverOptions struct {
 // FailoverCheck reports whether each subscription could move to each
 // standby now.
 func (d *Daemon) FailoverCheck(o FailoverOptions) FailoverReport {
-	r := FailoverReport{Cluster: d.cfg.Cluster, GeneratedAt: d.now(), Ready: true, Subscriptions: []FailoverSubscription{}}
+	r := FailoverReport{Cluster: d.cfg.Cluster, GeneratedAt: d.now(), Ready: true, Subscriptions: []FailoverSubscription{},
+		Namespaces: []FailoverNamespace{}, ExportIntervalSeconds: d.cfg.ExportInterval.Seconds(),
+		FullStateIntervalSeconds: d.fullStateInterval().Seconds()}
 	if err := d.Ready(); err != nil {
 		r.Ready = false
+	}
+	for _, ns := range d.cfg.Namespaces {
+		r.Namespaces = append(r.Namespaces, FailoverNamespace{Namespace: ns, Remotes: append([]string{}, d.remotesOf(ns)...)})
 	}
 	for _, w := range d.workerList() {
 		for _, fs := range w.failover(o) {
@@ -155,7 +204,10 @@ func (w *worker) failover(o FailoverOptions) []FailoverSubscription {
 			continue
 		}
 		for _, remote := range w.d.remotesOf(w.namespace) {
-			fs := FailoverSubscription{Topic: w.topic, Subscription: sub, Standby: remote, Ready: true}
+			fs := FailoverSubscription{Topic: w.topic, Subscription: sub, Standby: remote, Ready: true, ReadAt: w.stateAt}
+			if is, ok := w.imported[subRemote{sub, remote}]; ok {
+				fs.StandbyUpdateAt = is.received
+			}
 			s := w.subRemoteStatusLocked(w.d.now(), sub, remote)
 			fs.NotAckedOnStandby = s.LocalAckedNotAckedThere
 			var reasons []string

@@ -30,6 +30,7 @@ type worker struct {
 	tail     tailState
 	stats    cursor.StatsCache // loop goroutine only
 	state    cursor.TopicState // last read
+	stateAt  time.Time         // when state was read
 	runs     []ackset.Run      // the index as of the last read
 	exported map[string]*exportState
 	imported map[subRemote]*importState
@@ -44,6 +45,9 @@ type worker struct {
 	// dirty holds imports changed since they were last applied; the loop
 	// applies them as soon as the inbox is drained, not at the next tick.
 	dirty map[subRemote]bool
+	// zeroed holds the subscription/remote pairs whose counters exist
+	// (remote "" for the subscription's own), so each is created once.
+	zeroed map[subRemote]bool
 }
 
 // tailState is what the tail has read so far.
@@ -110,6 +114,7 @@ func newWorker(d *Daemon, topic, ns string, ctrl *controlChannel) (*worker, erro
 		imported:      map[subRemote]*importState{},
 		remotes:       map[string]*remoteSnapshot{},
 		dirty:         map[subRemote]bool{},
+		zeroed:        map[subRemote]bool{},
 		replAtRequest: map[string]map[string]ackset.Position{},
 		seq:           snapshot.NewSequencer(),
 		tracker:       tr,
@@ -121,6 +126,7 @@ func newWorker(d *Daemon, topic, ns string, ctrl *controlChannel) (*worker, erro
 	if err := w.restore(); err != nil {
 		return nil, err
 	}
+	d.metrics.InitTopic(d.cfg.Cluster, ns, topic)
 	return w, nil
 }
 
@@ -248,8 +254,9 @@ func (w *worker) readState(ctx context.Context) (cursor.TopicState, []ackset.Run
 		return cursor.TopicState{}, nil, false
 	}
 	w.mu.Lock()
-	w.state, w.runs, w.indexRuns = ts, runs, len(runs)
+	w.state, w.runs, w.indexRuns, w.stateAt = ts, runs, len(runs), w.d.now()
 	w.mu.Unlock()
+	w.zeroCounters(ts)
 	return ts, runs, true
 }
 

@@ -2,11 +2,18 @@
 // clusters with geo-replication, each serving Pulsar's binary protocol and
 // admin REST API on loopback.
 //
-//	pulsarsim --clusters east,west
+//	pulsarsim --clusters east,west [--ports east=6650:8080,west=6651:8081]
 //
 // Once serving it prints one JSON line per cluster
 // ({"cluster":..,"serviceUrl":..,"webServiceUrl":..}) and runs until
 // SIGINT or SIGTERM.
+//
+// Its helper commands drive any Pulsar (the emulator or a real one) for
+// the walkthrough in docs/operations.md:
+//
+//	pulsarsim admin ...      create a geo-replicated namespace, show a backlog
+//	pulsarsim produce ...    send numbered messages
+//	pulsarsim consume ...    receive and acknowledge, holding some back
 package main
 
 import (
@@ -18,6 +25,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -26,6 +34,11 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 {
+		if tool, ok := tools()[os.Args[1]]; ok {
+			os.Exit(tool(os.Args[2:], os.Stdout, os.Stderr))
+		}
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, waitForSignal))
 }
 
@@ -38,6 +51,7 @@ func waitForSignal() {
 // config is what the flags say.
 type config struct {
 	clusters          []string
+	ports             map[string]clusterPorts
 	ledgerMaxEntries  int
 	batchIndexAck     bool
 	noStamp           bool
@@ -51,6 +65,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("pulsarsim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	clusters := fs.String("clusters", "east,west", "comma-separated cluster names (letters, digits, '-', '_', '.')")
+	ports := fs.String("ports", "", "fixed ports per cluster, name=binary:admin, comma-separated, e.g. east=6650:8080,west=6651:8081 (default: free ports)")
 	fs.IntVar(&c.ledgerMaxEntries, "ledger-max-entries", 100, "entries per ledger before rollover (managedLedgerMaxEntriesPerLedger)")
 	fs.BoolVar(&c.batchIndexAck, "batch-index-ack", false, "apply batch-index acks (acknowledgmentAtBatchIndexLevelEnabled=true)")
 	fs.BoolVar(&c.noStamp, "no-source-position-stamp", false, "emulate Pulsar before 3.0.11: no __MSG_PROP_REPL_SOURCE_POSITION on replicated copies")
@@ -58,7 +73,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.ttlCheck, "ttl-check-interval", time.Second, "how often namespace message TTL is applied")
 	fs.BoolVar(&c.verbose, "v", false, "log the emulator's warnings to stderr")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: pulsarsim [flags]\n\nRuns emulated Pulsar clusters with geo-replication on 127.0.0.1 and prints\none JSON line per cluster once serving. Stop with Ctrl-C or SIGTERM.\n\nThe fault API is served on every admin port:\n  POST /sim/links/{from}/{to}/pause|resume, POST /sim/links/{from}/{to}/latency?ms=N\n  POST /sim/clusters/{name}/stop|start, GET /sim/status\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: pulsarsim [flags]\n       pulsarsim admin|produce|consume --help\n\nRuns emulated Pulsar clusters with geo-replication on 127.0.0.1 and prints\none JSON line per cluster once serving. Stop with Ctrl-C or SIGTERM.\n\nThe fault API is served on every admin port:\n  POST /sim/links/{from}/{to}/pause|resume, POST /sim/links/{from}/{to}/latency?ms=N\n  POST /sim/clusters/{name}/stop|start, GET /sim/status\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -78,6 +93,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		}
 		seen[n] = true
 		c.clusters = append(c.clusters, n)
+	}
+	var err error
+	if c.ports, err = parsePorts(*ports, seen); err != nil {
+		return c, err
 	}
 	if c.ledgerMaxEntries < 1 {
 		return c, fmt.Errorf("--ledger-max-entries %d: expected at least 1", c.ledgerMaxEntries)
@@ -106,6 +125,7 @@ func run(args []string, stdout, stderr io.Writer, wait func()) int {
 			Name: n, LedgerMaxEntries: cfg.ledgerMaxEntries, BatchIndexAck: cfg.batchIndexAck,
 			NoSourcePositionStamp: cfg.noStamp, SnapshotFrequency: cfg.snapshotFrequency,
 			TTLCheckInterval: cfg.ttlCheck,
+			ServiceAddr:      cfg.ports[n].service, WebAddr: cfg.ports[n].web,
 		})
 	}
 	sim, err := emulator.Start(opts)
@@ -120,4 +140,35 @@ func run(args []string, stdout, stderr io.Writer, wait func()) int {
 	}
 	wait()
 	return 0
+}
+
+// clusterPorts are one cluster's fixed listen addresses.
+type clusterPorts struct{ service, web string }
+
+// parsePorts reads --ports: name=binary:admin per known cluster.
+func parsePorts(text string, known map[string]bool) (map[string]clusterPorts, error) {
+	out := map[string]clusterPorts{}
+	if text == "" {
+		return out, nil
+	}
+	for _, item := range strings.Split(text, ",") {
+		name, pair, ok := strings.Cut(strings.TrimSpace(item), "=")
+		service, web, ok2 := strings.Cut(pair, ":")
+		if !ok || !ok2 {
+			return nil, fmt.Errorf("--ports %q: expected name=binaryPort:adminPort, e.g. east=6650:8080", item)
+		}
+		if !known[name] {
+			return nil, fmt.Errorf("--ports %q: %q is not one of --clusters", item, name)
+		}
+		if _, dup := out[name]; dup {
+			return nil, fmt.Errorf("--ports: cluster %q given twice", name)
+		}
+		for _, p := range []string{service, web} {
+			if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+				return nil, fmt.Errorf("--ports %q: port %q is not a number from 1 to 65535", item, p)
+			}
+		}
+		out[name] = clusterPorts{service: "127.0.0.1:" + service, web: "127.0.0.1:" + web}
+	}
+	return out, nil
 }

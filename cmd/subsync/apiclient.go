@@ -24,7 +24,7 @@ const maxAPIResponse = 64 << 20
 
 // addDaemonFlags adds the flags of every command that asks the daemon.
 func addDaemonFlags(cmd *cobra.Command) {
-	cmd.Flags().String("daemon", "", "the daemon's HTTP address, e.g. http://host:9479 (default $"+daemonEnv+", else the config's metricsAddress on this machine)")
+	cmd.Flags().String("daemon", "", "the daemon's HTTP address, e.g. http://host:9479 (default $"+daemonEnv+", else the config's apiAddress)")
 	cmd.Flags().Duration("timeout", 10*time.Second, "how long to wait for the daemon's answer")
 }
 
@@ -36,14 +36,14 @@ type daemonClient struct {
 }
 
 // daemonClient finds the daemon: --daemon, $SUBSYNC_DAEMON, then the
-// metricsAddress of the config file and environment (default :9479).
+// apiAddress of the config file and environment (default 127.0.0.1:9480).
 func (a *app) daemonClient(cmd *cobra.Command) (*daemonClient, error) {
 	raw, _ := cmd.Flags().GetString("daemon")
 	if raw == "" {
 		raw = a.getenv(daemonEnv)
 	}
 	if raw == "" {
-		addr, origin, err := config.Peek(config.Sources{File: a.configPath(cmd), Environ: a.environ}, "metricsAddress")
+		addr, origin, err := config.Peek(config.Sources{File: a.configPath(cmd), Environ: a.environ}, "apiAddress")
 		if err != nil {
 			return nil, usageError(&prefixedError{prefix: "finding the daemon's address in the configuration (or pass --daemon)", err: err})
 		}

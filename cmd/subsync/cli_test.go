@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/subsync/subsync/ackset"
 	"github.com/subsync/subsync/cmd/subsync/config"
@@ -127,18 +128,47 @@ func TestFailoverCheck(t *testing.T) {
 		wantLine string
 	}{
 		{"ready", sampleFailover(true), exitOK, "READY: all 2 subscription/standby pair(s) within maxNotAcked=5, maxLagEntries=9"},
-		{"not ready", sampleFailover(false), exitFailed, "NOT READY: 1 of 2 subscription/standby pair(s) beyond maxNotAcked=5, maxLagEntries=9"},
+		{"not ready", sampleFailover(false), exitFailed, "  - 1 of 2 subscription/standby pair(s) not ready"},
 		{"report says not ready, pairs ready", func() replicator.FailoverReport {
 			r := sampleFailover(true)
 			r.Ready = false
 			return r
-		}(), exitFailed, "NOT READY: the daemon reports the cluster not ready"},
+		}(), exitFailed, "  - the daemon reports the cluster not ready"},
 		{"a pair not ready, report ready", func() replicator.FailoverReport {
 			r := sampleFailover(false)
 			r.Ready = true
 			return r
-		}(), exitFailed, "NOT READY: 1 of 2"},
-		{"no subscriptions", replicator.FailoverReport{Cluster: "east", Ready: true}, exitOK, "READY: no subscription in scope"},
+		}(), exitFailed, "  - 1 of 2"},
+		{"no subscriptions", func() replicator.FailoverReport {
+			r := sampleFailover(true)
+			r.Subscriptions = nil
+			return r
+		}(), exitFailed, "  - no subscription in scope (pass --allow-empty if that is expected)"},
+		{"a namespace without a standby", func() replicator.FailoverReport {
+			r := sampleFailover(true)
+			r.Namespaces = append(r.Namespaces, replicator.FailoverNamespace{Namespace: "shop/local"})
+			return r
+		}(), exitFailed, "  - namespace shop/local replicates to no other cluster"},
+		{"cursors not read lately", func() replicator.FailoverReport {
+			r := sampleFailover(true)
+			r.Subscriptions[0].ReadAt = testTime.Add(-6 * time.Second)
+			return r
+		}(), exitFailed, "stale: cursors last read 6s ago"},
+		{"cursors read lately enough", func() replicator.FailoverReport {
+			r := sampleFailover(true)
+			r.Subscriptions[0].ReadAt = testTime.Add(-4 * time.Second)
+			return r
+		}(), exitOK, "READY: all 2"},
+		{"no update from the standby", func() replicator.FailoverReport {
+			r := sampleFailover(true)
+			r.Subscriptions[1].StandbyUpdateAt = testTime.Add(-36 * time.Second)
+			return r
+		}(), exitFailed, "stale: no update from west for 36s"},
+		{"a report without its intervals", func() replicator.FailoverReport {
+			r := sampleFailover(true)
+			r.ExportIntervalSeconds = 0
+			return r
+		}(), exitFailed, "the report does not say how fresh it is"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -161,6 +191,16 @@ func TestFailoverCheck(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestFailoverCheckAllowEmpty(t *testing.T) {
+	r := sampleFailover(true)
+	r.Subscriptions = []replicator.FailoverSubscription{}
+	d := startFakeDaemon(t, &fakeEngine{failover: r})
+	out := cli(t, nil, "failover-check", "--daemon", d.srv.URL, "--allow-empty")
+	if out.code != exitOK || !strings.Contains(out.stdout, "READY: no subscription in scope, allowed by --allow-empty") {
+		t.Errorf("exit %d, stdout %q", out.code, out.stdout)
 	}
 }
 
@@ -225,7 +265,7 @@ func TestExitCodes(t *testing.T) {
 		{"unknown flag", []string{"status", "--bogus"}, exitUsage, "unknown flag: --bogus"},
 		{"too many args", []string{"status", "a", "b"}, exitUsage, "takes at most one TOPIC filter"},
 		{"mappings without topic", []string{"mappings", "--daemon", d.srv.URL}, exitUsage, "takes one TOPIC, got 0"},
-		{"bad output", []string{"status", "-o", "yaml", "--daemon", d.srv.URL}, exitUsage, `--output "yaml": expected table or json`},
+		{"bad output", []string{"status", "-o", "xml", "--daemon", d.srv.URL}, exitUsage, `--output "xml": expected table, json or yaml`},
 		{"negative threshold", []string{"failover-check", "--max-not-acked", "-1", "--daemon", d.srv.URL}, exitUsage, "--max-not-acked -1"},
 		{"threshold not a number", []string{"failover-check", "--max-lag-entries", "x"}, exitUsage, "max-lag-entries"},
 		{"bad daemon url", []string{"status", "--daemon", "ftp://x"}, exitUsage, `daemon address "ftp://x"`},
@@ -270,19 +310,20 @@ func TestDaemonAddressFromConfig(t *testing.T) {
 	port := d.srv.Listener.Addr().(*net.TCPAddr).Port
 	dir := t.TempDir()
 	cfgFile := filepath.Join(dir, "subsync.yaml")
-	// Only metricsAddress matters: the CLI does not validate the rest.
-	if err := os.WriteFile(cfgFile, fmt.Appendf(nil, "cluster: east\nmetricsAddress: \":%d\"\nhmacKeyFile: /not/readable\n", port), 0o600); err != nil {
+	// Only apiAddress matters: the CLI does not validate the rest, and
+	// metricsAddress is not where the API listens.
+	if err := os.WriteFile(cfgFile, fmt.Appendf(nil, "cluster: east\nmetricsAddress: \":1\"\napiAddress: \":%d\"\nhmacKeyFile: /not/readable\n", port), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cases := map[string]struct {
 		env  []string
 		args []string
 	}{
-		"--config":         {nil, []string{"status", "--config", cfgFile}},
-		"$SUBSYNC_CONFIG":  {[]string{"SUBSYNC_CONFIG=" + cfgFile}, []string{"status"}},
-		"$SUBSYNC_METRICS": {[]string{fmt.Sprintf("SUBSYNC_METRICS_ADDRESS=127.0.0.1:%d", port)}, []string{"status"}},
-		"$SUBSYNC_DAEMON":  {[]string{"SUBSYNC_DAEMON=" + d.srv.URL, "SUBSYNC_METRICS_ADDRESS=:1"}, []string{"status"}},
-		"--daemon wins":    {[]string{"SUBSYNC_DAEMON=http://127.0.0.1:1"}, []string{"status", "--daemon", d.srv.Listener.Addr().String()}},
+		"--config":        {nil, []string{"status", "--config", cfgFile}},
+		"$SUBSYNC_CONFIG": {[]string{"SUBSYNC_CONFIG=" + cfgFile}, []string{"status"}},
+		"$SUBSYNC_API":    {[]string{fmt.Sprintf("SUBSYNC_API_ADDRESS=127.0.0.1:%d", port)}, []string{"status"}},
+		"$SUBSYNC_DAEMON": {[]string{"SUBSYNC_DAEMON=" + d.srv.URL, "SUBSYNC_API_ADDRESS=:1"}, []string{"status"}},
+		"--daemon wins":   {[]string{"SUBSYNC_DAEMON=http://127.0.0.1:1"}, []string{"status", "--daemon", d.srv.Listener.Addr().String()}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -375,8 +416,8 @@ func TestMappingsFromStore(t *testing.T) {
 	}
 
 	r = cli(t, nil, "mappings", "other", "--store", dir)
-	if r.code != exitOK || !strings.Contains(r.stdout, "does not know this topic") || !strings.Contains(r.stdout, topic) {
-		t.Errorf("unknown topic: exit %d, stdout %q", r.code, r.stdout)
+	if r.code != exitFailed || !strings.Contains(r.stderr, "persistent://public/default/other is not in the store") || !strings.Contains(r.stderr, topic) {
+		t.Errorf("unknown topic: exit %d, stderr %q", r.code, r.stderr)
 	}
 
 	r = cli(t, nil, "mappings", "orders", "--store", filepath.Join(dir, "missing"))

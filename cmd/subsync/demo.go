@@ -41,15 +41,19 @@ func (a *app) demoCmd() *cobra.Command {
 		Long:  demoLong,
 		Example: `  subsync demo
   subsync demo --messages 20000 --consumers 8 --failover-at 0.5 --seed 7
-  subsync demo --json 2>/dev/null | jq .subsync
+  subsync demo -o json 2>/dev/null | jq .subsync
   subsync demo --real --pulsar-version 4.0.7`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o, asJSON, err := demoOptions(cmd, a.stdout, a.stderr)
+			format, err := demoFormat(cmd, a.stderr)
 			if err != nil {
 				return err
 			}
-			return a.runDemo(cmd, o, asJSON)
+			o, err := demoOptions(cmd, format, a.stdout, a.stderr)
+			if err != nil {
+				return err
+			}
+			return a.runDemo(cmd, o, format)
 		},
 	}
 	f := cmd.Flags()
@@ -60,7 +64,10 @@ func (a *app) demoCmd() *cobra.Command {
 	f.Float64("hold-fraction", def.HoldFraction, "fraction of the processed messages held unacknowledged (stuck)")
 	f.String("subscription-type", def.SubscriptionType, "shared, key_shared, failover or exclusive")
 	f.Duration("timeout", def.Timeout, "bound of the whole run")
-	f.Bool("json", false, "print the result as one JSON object on stdout; progress goes to stderr")
+	addOutputFlag(cmd)
+	// Not cobra's MarkDeprecated: its notice goes to stdout, into the JSON
+	// that scripts read.
+	f.Bool("json", false, "deprecated: same as -o json")
 	f.Bool("real", false, "run on real Apache Pulsar brokers (standalone, from Maven Central; needs Java 17 and mvn) instead of the emulator;\n"+
 		"the table is followed by the result as one JSON line")
 	f.String("pulsar-version", testbed.DefaultVersion, "Pulsar version for --real")
@@ -68,7 +75,26 @@ func (a *app) demoCmd() *cobra.Command {
 	return cmd
 }
 
-func demoOptions(cmd *cobra.Command, stdout, stderr io.Writer) (demo.Options, bool, error) {
+// demoFormat is -o, or json for the deprecated --json (scripts rely on
+// it; a notice goes to stderr); both at once must agree.
+func demoFormat(cmd *cobra.Command, stderr io.Writer) (string, error) {
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return "", err
+	}
+	if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
+		if cmd.Flags().Changed("output") && format != outputJSON {
+			return "", usagef("--json and -o %s disagree; use -o alone", format)
+		}
+		fmt.Fprintln(stderr, "subsync: --json is deprecated; use -o json")
+		return outputJSON, nil
+	}
+	return format, nil
+}
+
+// demoOptions reads the flags. With a structured format the report alone
+// goes to stdout; progress goes to stderr.
+func demoOptions(cmd *cobra.Command, format string, stdout, stderr io.Writer) (demo.Options, error) {
 	o := demo.DefaultOptions()
 	f := cmd.Flags()
 	o.Seed, _ = f.GetInt64("seed")
@@ -79,23 +105,22 @@ func demoOptions(cmd *cobra.Command, stdout, stderr io.Writer) (demo.Options, bo
 	o.SubscriptionType, _ = f.GetString("subscription-type")
 	o.Timeout, _ = f.GetDuration("timeout")
 	if o.Timeout <= 0 {
-		return o, false, usagef("--timeout %s: expected a positive duration such as 5m", o.Timeout)
+		return o, usagef("--timeout %s: expected a positive duration such as 5m", o.Timeout)
 	}
 	if realBrokers, _ := f.GetBool("real"); realBrokers {
 		o.Pulsar, _ = f.GetString("pulsar-version")
 	}
-	asJSON, _ := f.GetBool("json")
 	o.Progress = stdout
-	if asJSON {
+	if format != outputTable {
 		o.Progress = stderr
 	}
 	if verbose, _ := f.GetBool("verbose"); verbose {
 		o.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	return o, asJSON, nil
+	return o, nil
 }
 
-func (a *app) runDemo(cmd *cobra.Command, o demo.Options, asJSON bool) error {
+func (a *app) runDemo(cmd *cobra.Command, o demo.Options, format string) error {
 	res, err := demo.Run(cmd.Context(), o)
 	if err != nil {
 		// The demo checks its options first; those are usage errors.
@@ -104,9 +129,12 @@ func (a *app) runDemo(cmd *cobra.Command, o demo.Options, asJSON bool) error {
 		}
 		return failed(fmt.Errorf("demo: %w", err))
 	}
-	if asJSON {
-		err = json.NewEncoder(a.stdout).Encode(res)
-	} else {
+	switch format {
+	case outputJSON:
+		err = json.NewEncoder(a.stdout).Encode(res) // one line: `jq` and scripts read it
+	case outputYAML:
+		err = writeYAML(a.stdout, res)
+	default:
 		fmt.Fprintln(a.stdout)
 		err = res.WriteTable(a.stdout)
 		if err == nil && o.Pulsar != "" {

@@ -8,11 +8,19 @@ import (
 	"github.com/subsync/subsync/integration/demo"
 )
 
+// -o json, and the deprecated --json that scripts still use, print one
+// JSON result on stdout.
 func TestDemoJSON(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts emulated clusters")
 	}
-	r := cli(t, nil, "demo", "--messages", "200", "--consumers", "2", "--seed", "3", "--json")
+	for _, flag := range [][]string{{"-o", "json"}, {"--json"}} {
+		t.Run(flag[0], func(t *testing.T) { checkDemoJSON(t, flag...) })
+	}
+}
+
+func checkDemoJSON(t *testing.T, flag ...string) {
+	r := cli(t, nil, append([]string{"demo", "--messages", "200", "--consumers", "2", "--seed", "3"}, flag...)...)
 	if r.code != exitOK {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
@@ -33,8 +41,18 @@ func TestDemoJSON(t *testing.T) {
 	if res.Subsync.AckedOnPrimary == 0 || res.Subsync.Duplicates > res.PIP33.Duplicates {
 		t.Errorf("subsync outcome %+v vs PIP-33 %+v", res.Subsync, res.PIP33)
 	}
+	if deprecated := strings.Contains(r.stderr, "--json is deprecated"); deprecated != (flag[0] == "--json") {
+		t.Errorf("deprecation notice on stderr: %v with %q", deprecated, flag)
+	}
 	if !strings.Contains(r.stderr, "failover") {
 		t.Errorf("progress should go to stderr with --json, got %q", r.stderr)
+	}
+}
+
+func TestDemoFormatFlagsMustAgree(t *testing.T) {
+	r := cli(t, nil, "demo", "--json", "-o", "yaml")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--json and -o yaml disagree") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -27,9 +28,16 @@ A pair is ready when both are within --max-not-acked and --max-lag-entries
 (default 0: nothing pending). The exit code is the verdict, for scripts:
 
   0  ready: every subscription is within the thresholds
-  1  NOT ready (or the daemon is not ready itself: still starting, stopping)
+  1  NOT ready, or the daemon is not ready itself (still starting,
+     stopping)
   2  usage error (bad flag)
   3  the daemon could not be reached
+
+It fails closed: it also says NOT ready when no subscription is in scope
+(unless --allow-empty), when a namespace in scope replicates to no other
+cluster, and when the view is stale: this cluster's cursors not read for
+5 export intervals (at least 5s), or no update from the standby for
+longer than its full-state interval plus that.
 
 Run it after stopping producers and consumers on the primary, until it
 exits 0, then switch.`
@@ -62,12 +70,14 @@ func (a *app) failoverCheckCmd() *cobra.Command {
 			if err := client.get(cmd.Context(), "/api/v1/failover-check", q, &rep); err != nil {
 				return err
 			}
-			ready := reportReady(rep)
-			if format == outputJSON {
+			allowEmpty, _ := cmd.Flags().GetBool("allow-empty")
+			problems := judge(&rep, allowEmpty)
+			ready := len(problems) == 0
+			if format != outputTable {
 				rep.Ready = ready
-				err = writeJSON(a.stdout, rep)
+				err = writeStructured(a.stdout, format, rep)
 			} else {
-				err = writeFailoverTable(a.stdout, rep, ready, q)
+				err = writeFailoverTable(a.stdout, rep, problems, q)
 			}
 			if err != nil {
 				return failed(err)
@@ -80,6 +90,7 @@ func (a *app) failoverCheckCmd() *cobra.Command {
 	}
 	cmd.Flags().Int64("max-not-acked", 0, "entries acknowledged here but not on the standby tolerated per subscription")
 	cmd.Flags().Int64("max-lag-entries", 0, "replication lag in entries tolerated per subscription")
+	cmd.Flags().Bool("allow-empty", false, "exit 0 when no subscription is in scope (by default that is NOT ready: a wrong scope must not look safe)")
 	addDaemonFlags(cmd)
 	addOutputFlag(cmd)
 	return cmd
@@ -97,26 +108,80 @@ func failoverQuery(cmd *cobra.Command) (url.Values, error) {
 	return q, nil
 }
 
-// reportReady trusts no single bit: the report and every pair must say
-// ready.
-func reportReady(rep replicator.FailoverReport) bool {
-	for _, s := range rep.Subscriptions {
-		if !s.Ready {
-			return false
+// judge decides the verdict and fails closed: it trusts no single bit
+// (the report and every pair must say ready), and it also refuses an
+// empty scope (unless allowEmpty), a namespace with no other cluster to
+// fail over to, and a stale view. Stale pairs are marked not ready in
+// rep, with the reason. The result lists why the cluster is not ready,
+// beyond the pairs; empty means ready.
+func judge(rep *replicator.FailoverReport, allowEmpty bool) (problems []string) {
+	if !rep.Ready {
+		problems = append(problems, "the daemon reports the cluster not ready")
+	}
+	for _, ns := range rep.Namespaces {
+		if len(ns.Remotes) == 0 {
+			problems = append(problems, fmt.Sprintf("namespace %s replicates to no other cluster: there is no standby", ns.Namespace))
 		}
 	}
-	return rep.Ready
+	if len(rep.Subscriptions) == 0 && !allowEmpty {
+		problems = append(problems, "no subscription in scope (pass --allow-empty if that is expected)")
+	}
+	markStale(rep)
+	notReady := 0
+	for _, s := range rep.Subscriptions {
+		if !s.Ready {
+			notReady++
+		}
+	}
+	if notReady > 0 {
+		problems = append(problems, fmt.Sprintf("%d of %d subscription/standby pair(s) not ready", notReady, len(rep.Subscriptions)))
+	}
+	return problems
 }
 
-func writeFailoverTable(w io.Writer, rep replicator.FailoverReport, ready bool, q url.Values) error {
+// markStale marks pairs whose data is too old to vouch for: this
+// cluster's cursors not read for several export intervals (the daemon is
+// stuck or cannot reach its brokers), or no update from the standby for
+// longer than it sends full states (its daemon is down or the link is).
+func markStale(rep *replicator.FailoverReport) {
+	exportInterval := seconds2duration(rep.ExportIntervalSeconds)
+	maxAge := max(5*exportInterval, 5*time.Second)
+	maxStandbyAge := seconds2duration(rep.FullStateIntervalSeconds) + maxAge
+	for i := range rep.Subscriptions {
+		s := &rep.Subscriptions[i]
+		var reasons []string
+		switch age := rep.GeneratedAt.Sub(s.ReadAt); {
+		case exportInterval <= 0:
+			reasons = append(reasons, "the report does not say how fresh it is")
+		case s.ReadAt.IsZero():
+			reasons = append(reasons, "cursors not read yet")
+		case age > maxAge:
+			reasons = append(reasons, fmt.Sprintf("stale: cursors last read %s ago", age.Round(time.Millisecond)))
+		}
+		if age := rep.GeneratedAt.Sub(s.StandbyUpdateAt); !s.StandbyUpdateAt.IsZero() && age > maxStandbyAge {
+			reasons = append(reasons, fmt.Sprintf("stale: no update from %s for %s", s.Standby, age.Round(time.Millisecond)))
+		}
+		if len(reasons) > 0 {
+			s.Ready = false
+			s.Reason = strings.Join(append(nonEmpty(s.Reason), reasons...), "; ")
+		}
+	}
+}
+
+func seconds2duration(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
+func writeFailoverTable(w io.Writer, rep replicator.FailoverReport, problems []string, q url.Values) error {
 	fmt.Fprintf(w, "cluster %s, at %s\n\n", rep.Cluster, rep.GeneratedAt.Format(time.RFC3339))
-	notReady := 0
 	if len(rep.Subscriptions) > 0 {
 		t := newTable(w, "TOPIC", "SUBSCRIPTION", "STANDBY", "NOT-ACKED-ON-STANDBY", "REPL-LAG-ENTRIES", "READY", "REASON")
 		for _, s := range rep.Subscriptions {
-			if !s.Ready {
-				notReady++
-			}
 			t.row(s.Topic, s.Subscription, s.Standby, s.NotAckedOnStandby, s.ReplicationLagEntries, yesNo(s.Ready), dash(s.Reason))
 		}
 		if err := t.flush(); err != nil {
@@ -126,14 +191,15 @@ func writeFailoverTable(w io.Writer, rep replicator.FailoverReport, ready bool, 
 	}
 	thresholds := fmt.Sprintf("maxNotAcked=%s, maxLagEntries=%s", q.Get("maxNotAcked"), q.Get("maxLagEntries"))
 	switch {
-	case ready && len(rep.Subscriptions) == 0:
-		fmt.Fprintf(w, "READY: no subscription in scope (%s)\n", thresholds)
-	case ready:
-		fmt.Fprintf(w, "READY: all %d subscription/standby pair(s) within %s\n", len(rep.Subscriptions), thresholds)
-	case notReady > 0:
-		fmt.Fprintf(w, "NOT READY: %d of %d subscription/standby pair(s) beyond %s\n", notReady, len(rep.Subscriptions), thresholds)
+	case len(problems) > 0:
+		fmt.Fprintf(w, "NOT READY (%s):\n", thresholds)
+		for _, p := range problems {
+			fmt.Fprintf(w, "  - %s\n", p)
+		}
+	case len(rep.Subscriptions) == 0:
+		fmt.Fprintf(w, "READY: no subscription in scope, allowed by --allow-empty (%s)\n", thresholds)
 	default:
-		fmt.Fprintf(w, "NOT READY: the daemon reports the cluster not ready (%s)\n", thresholds)
+		fmt.Fprintf(w, "READY: all %d subscription/standby pair(s) within %s\n", len(rep.Subscriptions), thresholds)
 	}
 	return nil
 }

@@ -149,15 +149,20 @@ func sampleStatus() replicator.StatusReport {
 }
 
 func sampleFailover(ready bool) replicator.FailoverReport {
+	read, updated := testTime.Add(-time.Second), testTime.Add(-3*time.Second)
 	rep := replicator.FailoverReport{
 		Cluster: "east", GeneratedAt: testTime, Ready: ready,
 		Subscriptions: []replicator.FailoverSubscription{
-			{Topic: "persistent://shop/eu/orders", Subscription: "billing", Standby: "west", Ready: true},
-			{Topic: "persistent://shop/eu/orders", Subscription: "audit", Standby: "west", NotAckedOnStandby: 17, ReplicationLagEntries: 3, Ready: ready, Reason: "17 acked here, not on west"},
+			{Topic: "persistent://shop/eu/orders", Subscription: "billing", Standby: "west", Ready: true, ReadAt: read, StandbyUpdateAt: updated},
+			{Topic: "persistent://shop/eu/orders", Subscription: "audit", Standby: "west", NotAckedOnStandby: 17, ReplicationLagEntries: 3, Ready: ready, Reason: "17 acked here, not on west",
+				ReadAt: read, StandbyUpdateAt: updated},
 		},
+		Namespaces:            []replicator.FailoverNamespace{{Namespace: "shop/eu", Remotes: []string{"west"}}},
+		ExportIntervalSeconds: 1, FullStateIntervalSeconds: 30,
 	}
 	if ready {
-		rep.Subscriptions[1] = replicator.FailoverSubscription{Topic: "persistent://shop/eu/orders", Subscription: "audit", Standby: "west", Ready: true}
+		rep.Subscriptions[1] = replicator.FailoverSubscription{Topic: "persistent://shop/eu/orders", Subscription: "audit", Standby: "west", Ready: true,
+			ReadAt: read, StandbyUpdateAt: updated}
 	}
 	return rep
 }

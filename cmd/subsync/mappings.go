@@ -50,14 +50,14 @@ func (a *app) mappingsCmd() *cobra.Command {
 			if err != nil {
 				return usageError(err)
 			}
-			rep, known, err := a.fetchMappings(cmd, topic)
+			rep, err := a.fetchMappings(cmd, topic)
 			if err != nil {
 				return err
 			}
-			if format == outputJSON {
-				return writeJSON(a.stdout, rep)
+			if format != outputTable {
+				return writeStructured(a.stdout, format, rep)
 			}
-			return writeMappingsTable(a.stdout, rep, known)
+			return writeMappingsTable(a.stdout, rep)
 		},
 	}
 	cmd.Flags().String("store", "", "read the Pebble store in this directory instead of asking the daemon")
@@ -67,41 +67,57 @@ func (a *app) mappingsCmd() *cobra.Command {
 	return cmd
 }
 
-// fetchMappings asks the store or the daemon. known lists the store's
-// topics, to help when the one asked for has no mappings (nil when asking
-// a daemon).
-func (a *app) fetchMappings(cmd *cobra.Command, topic string) (rep replicator.MappingsReport, known []string, err error) {
+// fetchMappings asks the store or the daemon. A topic that neither
+// knows is an error saying what they do know.
+func (a *app) fetchMappings(cmd *cobra.Command, topic string) (rep replicator.MappingsReport, err error) {
 	dir, _ := cmd.Flags().GetString("store")
 	if dir != "" {
 		return mappingsFromStore(dir, topic)
 	}
 	client, err := a.daemonClient(cmd)
 	if err != nil {
-		return rep, nil, err
+		return rep, err
 	}
 	err = client.get(cmd.Context(), "/api/v1/mappings", url.Values{"topic": {topic}}, &rep)
-	return rep, nil, err
+	return rep, err
 }
 
-func mappingsFromStore(dir, topic string) (rep replicator.MappingsReport, known []string, err error) {
+func mappingsFromStore(dir, topic string) (rep replicator.MappingsReport, err error) {
 	info, err := os.Stat(dir)
 	if err != nil || !info.IsDir() {
-		return rep, nil, usagef("--store %s: not a directory holding a subsync store", dir)
+		return rep, usagef("--store %s: not a directory holding a subsync store", dir)
 	}
 	store, err := mapping.Open(dir, mapping.ReadOnly())
 	if err != nil {
-		return rep, nil, failed(storeOpenError(dir, err))
+		return rep, failed(storeOpenError(dir, err))
 	}
 	defer store.Close()
 	if rep, err = replicator.MappingsFromStore(store, topic); err != nil {
-		return rep, nil, failed(err)
+		return rep, failed(err)
 	}
-	if len(rep.Runs) == 0 && len(rep.Snapshots) == 0 {
-		if known, err = store.Topics(); err != nil {
-			return rep, nil, failed(fmt.Errorf("list the store's topics: %w", err))
-		}
+	if len(rep.Runs) > 0 || len(rep.Snapshots) > 0 {
+		return rep, nil
 	}
-	return rep, known, nil
+	known, err := store.Topics()
+	if err != nil {
+		return rep, failed(fmt.Errorf("list the store's topics: %w", err))
+	}
+	if !slices.Contains(known, topic) {
+		return rep, failed(fmt.Errorf("topic %s is not in the store; %s", topic, knownTopics(known)))
+	}
+	return rep, nil
+}
+
+// knownTopics says which topics the store holds (the first 20).
+func knownTopics(known []string) string {
+	const show = 20
+	switch {
+	case len(known) == 0:
+		return "it holds no topic yet"
+	case len(known) <= show:
+		return fmt.Sprintf("it holds %d topic(s): %s", len(known), strings.Join(known, ", "))
+	}
+	return fmt.Sprintf("it holds %d topics: %s, ... and %d more", len(known), strings.Join(known[:show], ", "), len(known)-show)
 }
 
 // fullTopicName expands names the way Pulsar's tools do.
@@ -120,14 +136,8 @@ func fullTopicName(name string) (string, error) {
 	return "", fmt.Errorf("topic %q: expected persistent://tenant/ns/topic, tenant/ns/topic or topic (subsync syncs persistent topics only)", name)
 }
 
-func writeMappingsTable(w io.Writer, rep replicator.MappingsReport, known []string) error {
+func writeMappingsTable(w io.Writer, rep replicator.MappingsReport) error {
 	fmt.Fprintf(w, "topic %s: %d run(s), %d snapshot mapping(s)\n", rep.Topic, len(rep.Runs), len(rep.Snapshots))
-	if len(rep.Runs) == 0 && len(rep.Snapshots) == 0 {
-		if known != nil && !slices.Contains(known, rep.Topic) {
-			writeKnownTopics(w, known)
-		}
-		return nil
-	}
 	if len(rep.Runs) > 0 {
 		fmt.Fprintln(w)
 		runs := newTable(w, "LOCAL", "ORIGIN", "ORIGIN-START", "COUNT")
@@ -147,20 +157,4 @@ func writeMappingsTable(w io.Writer, rep replicator.MappingsReport, known []stri
 		return snaps.flush()
 	}
 	return nil
-}
-
-func writeKnownTopics(w io.Writer, known []string) {
-	if len(known) == 0 {
-		fmt.Fprintln(w, "the store holds no topic yet")
-		return
-	}
-	const show = 20
-	fmt.Fprintf(w, "the store does not know this topic; it holds %d topic(s):\n", len(known))
-	for i, t := range known {
-		if i == show {
-			fmt.Fprintf(w, "  ... and %d more\n", len(known)-show)
-			break
-		}
-		fmt.Fprintf(w, "  %s\n", t)
-	}
 }

@@ -19,9 +19,9 @@ type app struct {
 	environ []string
 	stdout  io.Writer
 	stderr  io.Writer
-	// onListening, when set, learns the daemon's HTTP address once it
+	// onListening, when set, learns the daemon's HTTP addresses once it
 	// listens (tests bind port 0).
-	onListening func(addr string)
+	onListening func(metrics, api string)
 }
 
 // execute runs the command line and returns the process exit code.
@@ -46,7 +46,7 @@ standby already skips what was acknowledged on the primary.
 
 Run one daemon beside each cluster ('subsync run'); inspect it with
 'status', 'mappings' and 'failover-check', which talk to the daemon's HTTP
-listener (--daemon, default taken from the config's metricsAddress).
+API listener (--daemon, default taken from the config's apiAddress).
 
 Exit codes:
   0  success; failover-check: ready to switch
@@ -65,6 +65,9 @@ func (a *app) rootCmd() *cobra.Command {
   subsync status --daemon http://east-subsync:9479
   subsync failover-check --config /etc/subsync/subsync.yaml && echo "safe to switch"`,
 	}
+	b := readBuildInfo()
+	root.Version = b.Version
+	root.SetVersionTemplate(b.String() + "\n")
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
@@ -114,7 +117,7 @@ func maxArgs(n int, what string) cobra.PositionalArgs {
 func daemonURLFromAddress(addr string) (string, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return "", fmt.Errorf("metricsAddress %q is not host:port", addr)
+		return "", fmt.Errorf("apiAddress %q is not host:port", addr)
 	}
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"

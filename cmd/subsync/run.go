@@ -9,8 +9,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/apache/pulsar-client-go/pulsar"
@@ -43,12 +45,17 @@ An invalid configuration stops the daemon before it connects, with every
 problem listed (exit code 2); --check validates, prints the effective
 settings and where each came from, and exits.
 
-The daemon serves on metricsAddress:
+The daemon serves on metricsAddress (default :9479, every interface):
   /metrics                  Prometheus metrics
   /healthz, /readyz         liveness and readiness (503 when not)
+and on apiAddress (default 127.0.0.1:9480, this machine only; the same
+value as metricsAddress: one listener for all):
   /api/v1/status?topic=     what 'subsync status' prints, as JSON
   /api/v1/mappings?topic=   what 'subsync mappings' prints
   /api/v1/failover-check?maxNotAcked=N&maxLagEntries=N
+
+SIGHUP re-reads the HMAC key file (hmacKeyFile), for key rotation; a file
+that does not load is logged and the previous keys stay in use.
 
 SIGTERM or SIGINT stops it gracefully: the engine flushes and checkpoints
 (up to shutdownTimeout), then the store and clients are closed.`
@@ -137,36 +144,109 @@ func (a *app) serve(ctx context.Context, cfg *config.Config, logs loggers) (err 
 
 	metrics := replicator.NewMetrics(res.registry)
 	registerProcessCollectors(res.registry)
+	registerBuildInfo(res.registry, readBuildInfo())
 	daemon, err := replicator.New(cfg.ReplicatorConfig(), replicator.Deps{
 		Client: res.client, Admin: res.admin, Store: res.store, Metrics: metrics, Logger: logs.daemon,
 	})
 	if err != nil {
 		return fmt.Errorf("start engine: %w", err)
 	}
+	defer reloadKeysOnHangup(ctx, cfg.HMACKeyFile, daemon, logs.daemon)()
 	var stopping atomic.Bool
-	addr, stopHTTP, err := a.startHTTP(cfg.MetricsAddress, newHandler(daemon, metrics.Registry, &stopping, logs.daemon))
+	addrs, stopHTTP, err := a.startListeners(cfg, daemon, metrics.Registry, &stopping, logs.daemon)
 	if err != nil {
 		return err
 	}
-	logs.daemon.Info("subsync started", "cluster", cfg.Cluster, "listen", addr, "store", cfg.StoreDir)
+	logs.daemon.Info("subsync started", "cluster", cfg.Cluster, "listen", addrs.metrics, "api", addrs.api, "store", cfg.StoreDir)
 	runErr := runUntilDone(ctx, daemon, cfg.ShutdownTimeout, &stopping, logs.daemon)
 	return errors.Join(runErr, stopHTTP())
 }
 
-// startHTTP listens on addr and serves h until stop is called; bound is
-// the address it listens on.
-func (a *app) startHTTP(addr string, h http.Handler) (bound string, stop func() error, err error) {
+// reloadKeysOnHangup re-reads the HMAC key file on each SIGHUP (a key
+// rotation step) until ctx ends or stop is called. A file that does not
+// load leaves the keys in use unchanged: a typo must not cut the daemon
+// off from its peers.
+func reloadKeysOnHangup(ctx context.Context, path string, daemon *replicator.Daemon, logger *slog.Logger) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-hup:
+				reloadKeys(path, daemon, logger)
+			case <-ctx.Done():
+				return
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		close(done)
+	}
+}
+
+func reloadKeys(path string, daemon *replicator.Daemon, logger *slog.Logger) {
+	keys, warning, err := config.LoadKeyFile(path)
+	if err == nil {
+		err = daemon.SetKeys(keys)
+	}
+	if err != nil {
+		logger.Error("SIGHUP: the HMAC key file did not load; keeping the previous keys", "hmacKeyFile", path, "error", err)
+		return
+	}
+	if warning != "" {
+		logger.Warn("SIGHUP: HMAC key file", "warning", warning)
+	}
+	logger.Info("SIGHUP: HMAC key file reloaded", "hmacKeyFile", path, "current", keys.Current().ID, "accepted", keys.IDs())
+}
+
+// listenAddrs are where the daemon's listeners are bound.
+type listenAddrs struct{ metrics, api string }
+
+// startListeners serves probes and metrics on metricsAddress and the JSON
+// API on apiAddress, or everything on one listener when both are the same.
+func (a *app) startListeners(cfg *config.Config, e engine, reg prometheus.Gatherer, stopping *atomic.Bool, logger *slog.Logger) (listenAddrs, func() error, error) {
+	if cfg.APIAddress == cfg.MetricsAddress {
+		addr, stop, err := startHTTP("metricsAddress", cfg.MetricsAddress, newHandler(e, reg, stopping, logger))
+		if err != nil {
+			return listenAddrs{}, nil, err
+		}
+		a.listening(addr, addr)
+		return listenAddrs{addr, addr}, stop, nil
+	}
+	probes, api := newHandlers(e, reg, stopping, logger)
+	metricsAddr, stopMetrics, err := startHTTP("metricsAddress", cfg.MetricsAddress, probes)
+	if err != nil {
+		return listenAddrs{}, nil, err
+	}
+	apiAddr, stopAPI, err := startHTTP("apiAddress", cfg.APIAddress, api)
+	if err != nil {
+		return listenAddrs{}, nil, errors.Join(err, stopMetrics())
+	}
+	a.listening(metricsAddr, apiAddr)
+	return listenAddrs{metricsAddr, apiAddr}, func() error { return errors.Join(stopAPI(), stopMetrics()) }, nil
+}
+
+func (a *app) listening(metrics, api string) {
+	if a.onListening != nil {
+		a.onListening(metrics, api)
+	}
+}
+
+// startHTTP listens on addr (the value of config key key) and serves h
+// until stop is called; bound is the address it listens on.
+func startHTTP(key, addr string, h http.Handler) (bound string, stop func() error, err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return "", nil, fmt.Errorf("metricsAddress %s: %w", addr, err)
+		return "", nil, fmt.Errorf("%s %s: %w", key, addr, err)
 	}
 	bound = ln.Addr().String()
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	if a.onListening != nil {
-		a.onListening(bound)
-	}
 	return bound, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -175,7 +255,7 @@ func (a *app) startHTTP(addr string, h http.Handler) (bound string, stop func() 
 			err = errors.Join(err, serveErr)
 		}
 		if err != nil {
-			return fmt.Errorf("http listener: %w", err)
+			return fmt.Errorf("http listener %s: %w", bound, err)
 		}
 		return nil
 	}, nil

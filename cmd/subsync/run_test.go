@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,12 +46,13 @@ func (b *syncBuffer) String() string {
 
 // runningDaemon is `subsync run` started in-process.
 type runningDaemon struct {
-	url    string
-	stop   context.CancelFunc // the SIGTERM equivalent
-	done   chan struct{}      // closed once run returned, code set
-	code   int
-	stderr *syncBuffer
-	store  string
+	url        string             // the /api/v1 listener
+	metricsURL string             // the /metrics, /healthz, /readyz listener
+	stop       context.CancelFunc // the SIGTERM equivalent
+	done       chan struct{}      // closed once run returned, code set
+	code       int
+	stderr     *syncBuffer
+	store      string
 }
 
 func startRun(t *testing.T, sim *emulator.Sim, cluster, ns, keyFile string) *runningDaemon {
@@ -64,19 +67,21 @@ func startRun(t *testing.T, sim *emulator.Sim, cluster, ns, keyFile string) *run
 		"SUBSYNC_HMAC_KEY_FILE=" + keyFile,
 		"SUBSYNC_EXPORT_INTERVAL=100ms",
 	}
-	args := []string{"run", "--store-dir", store, "--metrics-address", "127.0.0.1:0",
+	// Two listeners, as by default: the addresses differ, so they are not
+	// merged into one.
+	args := []string{"run", "--store-dir", store, "--metrics-address", "127.0.0.1:0", "--api-address", "localhost:0",
 		"--snapshot-interval", "300ms", "--discovery-interval", "300ms", "--shutdown-timeout", "10s", "--log-level", "warn"}
 	ctx, cancel := context.WithCancel(context.Background())
-	listening := make(chan string, 1)
+	listening := make(chan [2]string, 1)
 	d := &runningDaemon{stop: cancel, done: make(chan struct{}), stderr: &syncBuffer{}, store: store}
-	a := &app{ctx: ctx, environ: env, stdout: &syncBuffer{}, stderr: d.stderr, onListening: func(addr string) { listening <- addr }}
+	a := &app{ctx: ctx, environ: env, stdout: &syncBuffer{}, stderr: d.stderr, onListening: func(metrics, api string) { listening <- [2]string{metrics, api} }}
 	go func() {
 		defer close(d.done)
 		d.code = a.execute(args)
 	}()
 	select {
-	case addr := <-listening:
-		d.url = "http://" + addr
+	case addrs := <-listening:
+		d.metricsURL, d.url = "http://"+addrs[0], "http://"+addrs[1]
 	case <-d.done:
 		t.Fatalf("run exited %d before listening: %s", d.code, d.stderr)
 	case <-time.After(10 * time.Second):
@@ -176,15 +181,22 @@ func TestRunAgainstEmulator(t *testing.T) {
 	west := startRun(t, sim, "west", ns, keyFile)
 
 	// Probes and metrics.
-	waitHealthy(t, east.url)
+	waitHealthy(t, east.metricsURL)
 	waitFor(t, 10*time.Second, "/readyz", func() error {
-		if code, body := get(t, east.url+"/readyz"); code != 200 {
+		if code, body := get(t, east.metricsURL+"/readyz"); code != 200 {
 			return fmt.Errorf("%d %s", code, body)
 		}
 		return nil
 	})
-	if code, body := get(t, east.url+"/metrics"); code != 200 || !strings.Contains(body, "pulsar_subsync_") || !strings.Contains(body, "go_goroutines") {
-		t.Errorf("/metrics %d lacks subsync or Go metrics:\n%.2000s", code, body)
+	if code, _ := get(t, east.metricsURL+"/api/v1/status"); code != http.StatusNotFound {
+		t.Errorf("the metrics listener answers /api/v1/status with %d, want 404 (the API has its own listener)", code)
+	}
+	if code, _ := get(t, east.url+"/metrics"); code != http.StatusNotFound {
+		t.Errorf("the API listener answers /metrics with %d, want 404", code)
+	}
+	if code, body := get(t, east.metricsURL+"/metrics"); code != 200 || !strings.Contains(body, "pulsar_subsync_") || !strings.Contains(body, "go_goroutines") ||
+		!strings.Contains(body, `pulsar_subsync_build_info{goversion="`+runtime.Version()+`"`) {
+		t.Errorf("/metrics %d lacks subsync, build or Go metrics:\n%.2000s", code, body)
 	}
 
 	// Acknowledge out of order on east: every third message stays unacked.
@@ -223,6 +235,15 @@ func TestRunAgainstEmulator(t *testing.T) {
 	// The CLI agrees, and failover-check turns ready once west caught up.
 	if r := cli(t, nil, "status", "--daemon", east.url); r.code != exitOK || !strings.Contains(r.stdout, "billing") {
 		t.Errorf("status: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	// A topic the daemon does not sync is an error that says what it does.
+	if r := cli(t, nil, "mappings", "persistent://other/ns/nothing", "--daemon", east.url); r.code != exitFailed ||
+		!strings.Contains(r.stderr, "persistent://other/ns/nothing") || !strings.Contains(r.stderr, "in scope: namespaces "+ns) ||
+		!strings.Contains(r.stderr, topic) {
+		t.Errorf("mappings of a topic out of scope: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := cli(t, nil, "mappings", topic, "--daemon", east.url); r.code != exitOK {
+		t.Errorf("mappings of %s: exit %d, stderr %q", topic, r.code, r.stderr)
 	}
 	waitFor(t, 15*time.Second, "failover-check ready", func() error {
 		r := cli(t, nil, "failover-check", "--daemon", east.url)
@@ -268,7 +289,8 @@ func runEnv(t *testing.T) (env []string, store string) {
 	}
 	store = filepath.Join(dir, "store")
 	return []string{"SUBSYNC_CLUSTER=east", "SUBSYNC_SERVICE_URL=pulsar://127.0.0.1:1", "SUBSYNC_WEB_SERVICE_URL=http://127.0.0.1:1",
-		"SUBSYNC_NAMESPACES=a/b", "SUBSYNC_HMAC_KEY_FILE=" + keys, "SUBSYNC_STORE_DIR=" + store}, store
+		"SUBSYNC_NAMESPACES=a/b", "SUBSYNC_HMAC_KEY_FILE=" + keys, "SUBSYNC_STORE_DIR=" + store,
+		"SUBSYNC_API_ADDRESS=127.0.0.1:0"}, store
 }
 
 func TestRunFailsCleanlyWhenTheListenerIsTaken(t *testing.T) {

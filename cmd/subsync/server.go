@@ -30,21 +30,31 @@ type apiError struct {
 	Error string `json:"error"`
 }
 
-// newHandler serves /metrics, /healthz, /readyz and the /api/v1 JSON API.
-// stopping turns readiness off during shutdown.
+// newHandler serves /metrics, /healthz, /readyz and the /api/v1 JSON API
+// on one listener. stopping turns readiness off during shutdown.
 func newHandler(e engine, gatherer prometheus.Gatherer, stopping *atomic.Bool, logger *slog.Logger) http.Handler {
+	probes, api := newHandlers(e, gatherer, stopping, logger)
+	probes.Handle("/api/", api)
+	return probes
+}
+
+// newHandlers returns the two listeners' handlers: probes serves
+// /metrics, /healthz and /readyz; api serves /api/v1, which names every
+// topic and subscription in scope and so listens on loopback by default.
+func newHandlers(e engine, gatherer prometheus.Gatherer, stopping *atomic.Bool, logger *slog.Logger) (probes, api *http.ServeMux) {
 	h := &handler{e: e, stopping: stopping, log: logger}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}))
-	mux.HandleFunc("GET /healthz", h.healthz)
-	mux.HandleFunc("GET /readyz", h.readyz)
-	mux.HandleFunc("GET /api/v1/status", h.status)
-	mux.HandleFunc("GET /api/v1/mappings", h.mappings)
-	mux.HandleFunc("GET /api/v1/failover-check", h.failoverCheck)
-	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+	probes = http.NewServeMux()
+	probes.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}))
+	probes.HandleFunc("GET /healthz", h.healthz)
+	probes.HandleFunc("GET /readyz", h.readyz)
+	api = http.NewServeMux()
+	api.HandleFunc("GET /api/v1/status", h.status)
+	api.HandleFunc("GET /api/v1/mappings", h.mappings)
+	api.HandleFunc("GET /api/v1/failover-check", h.failoverCheck)
+	api.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.writeJSON(w, http.StatusNotFound, apiError{Error: fmt.Sprintf("no API endpoint %s %s; expected GET /api/v1/status, /api/v1/mappings or /api/v1/failover-check", r.Method, r.URL.Path)})
 	})
-	return mux
+	return probes, api
 }
 
 type handler struct {
@@ -89,6 +99,10 @@ func (h *handler) mappings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rep, err := h.e.Mappings(topic)
+	if errors.Is(err, replicator.ErrNotInScope) {
+		h.writeJSON(w, http.StatusNotFound, apiError{Error: err.Error()})
+		return
+	}
 	if err != nil {
 		h.writeJSON(w, http.StatusInternalServerError, apiError{Error: fmt.Sprintf("mappings of %s: %v", topic, err)})
 		return

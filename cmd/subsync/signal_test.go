@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -83,4 +84,86 @@ func TestSignalsStopTheDaemonGracefully(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHangupReloadsTheKeyFile: SIGHUP loads a rotated key file; a broken
+// one is logged and the daemon keeps running with the keys it had.
+func TestHangupReloadsTheKeyFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts child processes")
+	}
+	env, _ := runEnv(t)
+	keyFile := strings.TrimPrefix(env[slices.IndexFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "SUBSYNC_HMAC_KEY_FILE=") })], "SUBSYNC_HMAC_KEY_FILE=")
+	cmd := exec.Command(os.Args[0], "run", "--metrics-address", "127.0.0.1:0")
+	cmd.Env = append(append(os.Environ(), childEnv+"=1"), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	addr := waitLine(t, lines, listenLine)[1]
+	waitHealthy(t, "http://"+addr)
+
+	// A rotation step: a second key, accepted but not yet used.
+	if r := cli(t, nil, "keygen", "--id", "2"); r.code != exitOK {
+		t.Fatalf("keygen: %s", r.stderr)
+	} else if err := os.WriteFile(keyFile, append(mustRead(t, keyFile), r.stdout...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitLine(t, lines, regexp.MustCompile(`HMAC key file reloaded.* current=1 accepted="?\[1 2\]`))
+
+	if err := os.WriteFile(keyFile, []byte("not a key\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitLine(t, lines, regexp.MustCompile(`level=ERROR.*did not load; keeping the previous keys`))
+	waitHealthy(t, "http://"+addr)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitLine(t, lines, regexp.MustCompile(`engine stopped cleanly`))
+}
+
+// waitLine reads log lines until one matches re, and returns the match.
+func waitLine(t *testing.T, lines <-chan string, re *regexp.Regexp) []string {
+	t.Helper()
+	timeout := time.After(15 * time.Second)
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatalf("the daemon exited before logging %s", re)
+			}
+			if m := re.FindStringSubmatch(line); m != nil {
+				return m
+			}
+		case <-timeout:
+			t.Fatalf("no log line matching %s within 15s", re)
+		}
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -11,28 +12,79 @@ import (
 	"github.com/subsync/subsync/replicator"
 )
 
-const statusLong = `Show what a running daemon knows, per topic partition in scope:
+// column is one column of a table the CLI prints, with what --help says
+// of it: the help is generated from the same list the table is, so the
+// two cannot drift apart.
+type column struct{ name, doc string }
 
-  tail        the local topic's last confirmed entry, how far the tail index
-              has read, and its size in runs;
-  remotes     per remote cluster, the last snapshot answer and the
-              replication lag (this cluster's entries the remote has not
-              received yet);
-  sync        per subscription and remote: the local mark-delete position,
-              REMOTE-ACKED = entries the remote acknowledged that are not yet
-              acknowledged here, LOCAL-ACKED = entries acknowledged here that
-              the remote does not show acknowledged yet, and the sync lag
-              (age of the remote's last update). DEFERRED means the remote's
-              acks cannot be applied now (e.g. an Exclusive consumer holds
-              the subscription) and says why.
+func statusTailColumns() []column {
+	return []column{
+		{"TOPIC", "the topic partition"},
+		{"LAST-CONFIRMED", "the local topic's last confirmed entry"},
+		{"TAIL", "how far the tail index has read"},
+		{"TAIL-LAG", "entries between TAIL and LAST-CONFIRMED (within one ledger)"},
+		{"RUNS", "the tail index's size in runs"},
+	}
+}
 
-TOPIC, when given, keeps the topics whose name contains it.`
+func statusRemoteColumns() []column {
+	return []column{
+		{"TOPIC", "the topic partition"},
+		{"REMOTE", "a remote cluster the namespace replicates to"},
+		{"LAST-SNAPSHOT", "when the remote last answered a snapshot request"},
+		{"REPL-LAG-ENTRIES", "this cluster's entries the remote has not received yet"},
+		{"ROUND-TRIP", "the last snapshot request's round trip"},
+	}
+}
+
+func statusSubscriptionColumns() []column {
+	return []column{
+		{"TOPIC", "the topic partition"},
+		{"SUBSCRIPTION", "a subscription in scope"},
+		{"MARK-DELETE", "the local mark-delete position"},
+		{"ACKED-RANGES", "ranges acknowledged individually above it, here"},
+		{"REMOTE", "the remote cluster compared with"},
+		{"REMOTE-ACKED-NOT-APPLIED", "entries the remote acknowledged, present here, not yet acknowledged here"},
+		{"LOCAL-ACKED-NOT-ACKED-THERE", "entries acknowledged here that the remote does not show acknowledged yet"},
+		{"LAST-UPDATE", "when the remote's last update arrived"},
+		{"LAG", "the sync lag: the age of the remote's last update"},
+		{"DEFERRED", "yes (and why) while the remote's acks cannot be applied, e.g. an Exclusive consumer holds the subscription"},
+	}
+}
+
+func statusLong() string {
+	var b strings.Builder
+	b.WriteString("Show what a running daemon knows, per topic partition in scope, in three\ntables.\n")
+	for _, t := range []struct {
+		title string
+		cols  []column
+	}{
+		{"Tail, per topic partition:", statusTailColumns()},
+		{"Remotes, per topic partition and remote cluster (from the snapshot protocol):", statusRemoteColumns()},
+		{"Sync, per subscription and remote cluster:", statusSubscriptionColumns()},
+	} {
+		fmt.Fprintf(&b, "\n%s\n", t.title)
+		for _, c := range t.cols {
+			fmt.Fprintf(&b, "  %-28s %s\n", c.name, c.doc)
+		}
+	}
+	b.WriteString("\nTOPIC, when given, keeps the topics whose name contains it.")
+	return b.String()
+}
+
+func columnNames(cols []column) []any {
+	out := make([]any, len(cols))
+	for i, c := range cols {
+		out[i] = c.name
+	}
+	return out
+}
 
 func (a *app) statusCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status [TOPIC]",
 		Short: "Per subscription and remote: local mark-delete, acks not yet synced either way, lag",
-		Long:  statusLong,
+		Long:  statusLong(),
 		Example: `  subsync status
   subsync status orders --daemon http://east-subsync:9479
   subsync status persistent://shop/eu/orders -o json`,
@@ -54,8 +106,8 @@ func (a *app) statusCmd() *cobra.Command {
 			if err := client.get(cmd.Context(), "/api/v1/status", q, &rep); err != nil {
 				return err
 			}
-			if format == outputJSON {
-				return writeJSON(a.stdout, rep)
+			if format != outputTable {
+				return writeStructured(a.stdout, format, rep)
 			}
 			return writeStatusTable(a.stdout, rep)
 		},
@@ -72,7 +124,7 @@ func writeStatusTable(w io.Writer, rep replicator.StatusReport) error {
 		return nil
 	}
 	fmt.Fprintln(w)
-	tail := newTable(w, "TOPIC", "LAST-CONFIRMED", "TAIL", "TAIL-LAG", "RUNS")
+	tail := newTable(w, columnNames(statusTailColumns())...)
 	for _, t := range rep.Topics {
 		tail.row(t.Topic, dash(t.LastConfirmed), dash(t.TailPosition), t.TailLagEntries, t.IndexRuns)
 	}
@@ -80,7 +132,7 @@ func writeStatusTable(w io.Writer, rep replicator.StatusReport) error {
 		return err
 	}
 	fmt.Fprintln(w)
-	remotes := newTable(w, "TOPIC", "REMOTE", "LAST-SNAPSHOT", "REPL-LAG-ENTRIES", "ROUND-TRIP")
+	remotes := newTable(w, columnNames(statusRemoteColumns())...)
 	for _, t := range rep.Topics {
 		for _, r := range t.Remotes {
 			remotes.row(t.Topic, r.Remote, ago(r.LastSnapshot, rep.GeneratedAt), r.ReplicationLagEntries, seconds(r.RoundTripSeconds))
@@ -90,7 +142,7 @@ func writeStatusTable(w io.Writer, rep replicator.StatusReport) error {
 		return err
 	}
 	fmt.Fprintln(w)
-	subs := newTable(w, "TOPIC", "SUBSCRIPTION", "MARK-DELETE", "ACKED-RANGES", "REMOTE", "REMOTE-ACKED-NOT-APPLIED", "LOCAL-ACKED-NOT-ACKED-THERE", "LAST-UPDATE", "LAG", "DEFERRED")
+	subs := newTable(w, columnNames(statusSubscriptionColumns())...)
 	for _, t := range rep.Topics {
 		for _, s := range t.Subscriptions {
 			if len(s.Remotes) == 0 {

@@ -99,7 +99,7 @@ func TestFailoverCheckSeesUnreplicatedEntries(t *testing.T) {
 			return fmt.Errorf("failover check lists %s/%s towards west %d times", topic, synced, len(fs))
 		}
 		if fs[0].Ready {
-			timeouts, _ := metricValue(ed.metrics, "pulsar_subsync_snapshot_timeouts_total", "remoteCluster", west)
+			timeouts, _ := metricValue(ed.metrics, "pulsar_subsync_snapshot_timeouts_total", "remote_cluster", west)
 			return fmt.Errorf("east's failover check says ready (replication lag %d entries) while %d entries have not reached west "+
 				"and %v snapshot requests to west went unanswered", fs[0].ReplicationLagEntries, unreplicated, timeouts)
 		}

@@ -171,11 +171,11 @@ func deferredReported(wd *daemonProc, topic, sub string) error {
 	if !st.Deferred || !strings.Contains(st.DeferReason, "Exclusive") {
 		return fmt.Errorf("west's status: deferred %v, reason %q; want deferred because of the Exclusive consumer", st.Deferred, st.DeferReason)
 	}
-	gauge, err := metricValue(wd.metrics, "pulsar_subsync_deferred", "topic", topic, "subscription", sub, "remoteCluster", east)
+	gauge, err := metricValue(wd.metrics, "pulsar_subsync_deferred", "topic", topic, "subscription", sub, "remote_cluster", east)
 	if err != nil {
 		return err
 	}
-	count, err := metricValue(wd.metrics, "pulsar_subsync_acks_deferred_total", "topic", topic, "subscription", sub, "remoteCluster", east)
+	count, err := metricValue(wd.metrics, "pulsar_subsync_acks_deferred_total", "topic", topic, "subscription", sub, "remote_cluster", east)
 	if err != nil {
 		return err
 	}
@@ -190,7 +190,7 @@ func deferredReported(wd *daemonProc, topic, sub string) error {
 // sync-lag metric say so.
 func deferredCounted(wd *daemonProc, topic, sub string, acked int64) error {
 	st, _ := remoteStatuses(wd.d.Status(topic), topic, sub, east)
-	lag, err := metricValue(wd.metrics, "pulsar_subsync_sync_lag_entries", "topic", topic, "subscription", sub, "remoteCluster", east)
+	lag, err := metricValue(wd.metrics, "pulsar_subsync_sync_lag_entries", "topic", topic, "subscription", sub, "remote_cluster", east)
 	if err != nil {
 		return err
 	}

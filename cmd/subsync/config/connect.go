@@ -12,7 +12,6 @@ import (
 	"slices"
 
 	"github.com/apache/pulsar-client-go/pulsar"
-	pulsarlog "github.com/apache/pulsar-client-go/pulsar/log"
 	"github.com/apache/pulsar-client-go/pulsaradmin"
 	"github.com/apache/pulsar-client-go/pulsaradmin/pkg/admin"
 	adminauth "github.com/apache/pulsar-client-go/pulsaradmin/pkg/admin/auth"
@@ -59,7 +58,7 @@ func (c *Config) ClientOptions(logger *slog.Logger, reg prometheus.Registerer) (
 		TLSTrustCertsFilePath:      c.Client.TLS.TrustCertsFile,
 		TLSAllowInsecureConnection: c.Client.TLS.AllowInsecure,
 		TLSValidateHostname:        c.Client.TLS.ValidateHostname,
-		Logger:                     pulsarlog.NewLoggerWithSlog(logger),
+		Logger:                     newClientLogger(logger),
 		MetricsRegisterer:          reg,
 	}, nil
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -29,6 +30,24 @@ func TestLoadValidBase(t *testing.T) {
 	}
 	if len(c.Warnings) != 0 {
 		t.Errorf("unexpected warnings %q", c.Warnings)
+	}
+}
+
+// The JSON API names every topic and subscription: by default only this
+// machine reaches it.
+func TestAPIListensOnLoopbackByDefault(t *testing.T) {
+	f := newFixture(t)
+	path, _ := f.yamlFile(f.base())
+	c, err := Load(Sources{File: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, _, err := net.SplitHostPort(c.APIAddress)
+	if err != nil || !net.ParseIP(host).IsLoopback() {
+		t.Errorf("apiAddress defaults to %q, want a loopback address", c.APIAddress)
+	}
+	if c.APIAddress == c.MetricsAddress {
+		t.Errorf("apiAddress and metricsAddress both default to %q: the API would share the scrape listener", c.APIAddress)
 	}
 }
 

@@ -36,9 +36,12 @@ type Config struct {
 	DiscoveryInterval time.Duration
 	ResetThreshold    int
 
-	// MetricsAddress is the HTTP listener for /metrics, /healthz, /readyz
-	// and the /api/v1 JSON API ("host:port").
-	MetricsAddress  string
+	// MetricsAddress is the HTTP listener for /metrics, /healthz and
+	// /readyz ("host:port").
+	MetricsAddress string
+	// APIAddress is the HTTP listener for the /api/v1 JSON API; the same
+	// address as MetricsAddress means one listener serves both.
+	APIAddress      string
 	ShutdownTimeout time.Duration
 
 	LogLevel  string
@@ -169,6 +172,11 @@ func connectionSettings(prefix string, conn func(*Config) *Connection, who strin
 // metricsAddress says otherwise.
 const DefaultMetricsAddress = ":9479"
 
+// DefaultAPIAddress keeps the /api/v1 JSON API on this machine: it shows
+// every topic and subscription in scope, which a scrape port reachable
+// from the whole network should not.
+const DefaultAPIAddress = "127.0.0.1:9480"
+
 // settings returns every configuration key, in the order the example file
 // documents them. It builds a fresh table each time: the table is data, not
 // state.
@@ -210,8 +218,10 @@ func settings() []setting {
 			field: func(c *Config) any { return &c.DiscoveryInterval }},
 		{key: "resetThreshold", def: "10000", doc: "mark-delete jumps of at least this many entries use reset-cursor when no consumer is attached; negative disables",
 			field: func(c *Config) any { return &c.ResetThreshold }},
-		{key: "metricsAddress", def: DefaultMetricsAddress, doc: "HTTP listener for /metrics, /healthz, /readyz and /api/v1",
+		{key: "metricsAddress", def: DefaultMetricsAddress, doc: "HTTP listener for /metrics, /healthz and /readyz",
 			field: func(c *Config) any { return &c.MetricsAddress }},
+		{key: "apiAddress", def: DefaultAPIAddress, doc: "HTTP listener for the /api/v1 JSON API the CLI uses (loopback by default; metricsAddress's value: one listener for both)",
+			field: func(c *Config) any { return &c.APIAddress }},
 		{key: "shutdownTimeout", def: "30s", doc: "how long a shutdown waits for the final flush and checkpoint",
 			field: func(c *Config) any { return &c.ShutdownTimeout }},
 		{key: "log.level", def: "info", doc: "debug, info, warn or error",

@@ -313,16 +313,21 @@ func (c *Config) validateTimings(p *problems) {
 }
 
 func (c *Config) validateListener(p *problems) {
-	host, port, err := net.SplitHostPort(c.MetricsAddress)
+	validateAddress(p, "metricsAddress", c.MetricsAddress)
+	validateAddress(p, "apiAddress", c.APIAddress)
+}
+
+func validateAddress(p *problems, key, addr string) {
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		p.add("metricsAddress", "%q is not \"host:port\" (e.g. :9479 or 127.0.0.1:9479)", c.MetricsAddress)
+		p.add(key, "%q is not \"host:port\" (e.g. :9479 or 127.0.0.1:9479)", addr)
 		return
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		p.add("metricsAddress", "port %q of %q is not a number from 0 to 65535", port, c.MetricsAddress)
+		p.add(key, "port %q of %q is not a number from 0 to 65535", port, addr)
 	}
 	if strings.ContainsAny(host, " /") {
-		p.add("metricsAddress", "host %q of %q is not a host name or IP address", host, c.MetricsAddress)
+		p.add(key, "host %q of %q is not a host name or IP address", host, addr)
 	}
 }
 
