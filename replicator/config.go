@@ -23,8 +23,9 @@ type Config struct {
 	// ("persistent://t/ns/x", partitions by their parent's name) matches one.
 	TopicPatterns []*regexp.Regexp
 	// IncludeSubscriptions, when set, keep only matching subscriptions;
-	// ExcludeSubscriptions drop matching ones. Replicator cursors
-	// (pulsar.repl.*) and non-durable cursors are always excluded.
+	// ExcludeSubscriptions drop matching ones. System cursors (any name
+	// starting with "pulsar." or "__", see IsSystemCursor) and non-durable
+	// cursors are always excluded, whatever the patterns say.
 	IncludeSubscriptions []*regexp.Regexp
 	ExcludeSubscriptions []*regexp.Regexp
 	// ControlTopic is the local name of the geo-replicated control topic

@@ -334,10 +334,10 @@ func partitionedParent(topic string) string {
 	return topic[:i]
 }
 
-// subscriptionInScope: never replicator cursors or subsync's own control
+// subscriptionInScope: never system cursors or subsync's own control
 // subscriptions; then the include and exclude patterns.
 func (d *Daemon) subscriptionInScope(sub string) bool {
-	if strings.HasPrefix(sub, "pulsar.repl.") || strings.HasPrefix(sub, "subsync-") && sub == d.controlSubscription() {
+	if IsSystemCursor(sub) || sub == d.controlSubscription() {
 		return false
 	}
 	for _, p := range d.cfg.ExcludeSubscriptions {
@@ -354,6 +354,15 @@ func (d *Daemon) subscriptionInScope(sub string) bool {
 		}
 	}
 	return false
+}
+
+// IsSystemCursor reports whether a cursor belongs to Pulsar itself: its
+// geo-replicators (pulsar.repl.*), the compactor (__compaction),
+// deduplication (pulsar.dedup) and any other "pulsar." or "__" name.
+// Moving such a cursor breaks the feature that owns it (compacted reads,
+// replication, dedup), so no configuration can bring one into scope.
+func IsSystemCursor(name string) bool {
+	return strings.HasPrefix(name, "pulsar.") || strings.HasPrefix(name, "__")
 }
 
 // remotesOf returns the namespace's remote clusters as last discovered.

@@ -13,6 +13,10 @@ import (
 // importUpdate merges a remote cluster's update into its known acked set
 // for the subscription, persists it, and leaves applying to the next tick.
 func (w *worker) importUpdate(u *snapshot.Update) {
+	if IsSystemCursor(u.Subscription) {
+		w.reject("system_cursor")
+		return
+	}
 	if !w.subscriptionInScope(u.Subscription) {
 		w.reject("out_of_scope")
 		return
