@@ -17,7 +17,6 @@ import (
 
 	"github.com/subsync/subsync/cursor"
 	"github.com/subsync/subsync/mapping"
-	"github.com/subsync/subsync/snapshot"
 )
 
 // Deps are the daemon's connections to the outside world.
@@ -407,5 +406,3 @@ func (d *Daemon) workerList() []*worker {
 	slices.SortFunc(out, func(a, b *worker) int { return strings.Compare(a.topic, b.topic) })
 	return out
 }
-
-var _ = snapshot.NextEpoch

@@ -1,13 +1,17 @@
 package replicator
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 	"regexp"
 	"testing"
 	"time"
 
+	"github.com/apache/pulsar-client-go/pulsar"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/subsync/subsync/ackset"
 	"github.com/subsync/subsync/mapping"
 	"github.com/subsync/subsync/snapshot"
 )
@@ -35,7 +39,8 @@ func newUnitWorker(t *testing.T, cfg Config) *worker {
 		log: slog.New(slog.DiscardHandler), remotes: map[string][]string{"public/geo": {"east"}}}
 	w := &worker{d: d, topic: "persistent://public/geo/orders", namespace: "public/geo",
 		log: d.log, exported: map[string]*exportState{}, imported: map[subRemote]*importState{},
-		remotes: map[string]*remoteSnapshot{}, dirty: map[subRemote]bool{}, seq: snapshot.NewSequencer()}
+		remotes: map[string]*remoteSnapshot{}, dirty: map[subRemote]bool{}, seq: snapshot.NewSequencer(),
+		tail: tailState{watermark: map[string]ackset.Position{}, lastStamp: map[string]ackset.Position{}}}
 	return w
 }
 
@@ -45,3 +50,23 @@ func rejected(w *worker, reason string) float64 {
 }
 
 var matchAll = []*regexp.Regexp{regexp.MustCompile(".*")}
+
+// replicatedMsg is a message as the Go client shows a replicated copy.
+type replicatedMsg struct {
+	pulsar.Message
+	id    pulsar.MessageID
+	from  string
+	props map[string]string
+}
+
+func (m replicatedMsg) ID() pulsar.MessageID          { return m.id }
+func (m replicatedMsg) IsReplicated() bool            { return m.from != "" }
+func (m replicatedMsg) GetReplicatedFrom() string     { return m.from }
+func (m replicatedMsg) Properties() map[string]string { return m.props }
+
+// failingProducer refuses every send.
+type failingProducer struct{ pulsar.Producer }
+
+func (failingProducer) Send(context.Context, *pulsar.ProducerMessage) (pulsar.MessageID, error) {
+	return nil, errors.New("producer closed")
+}

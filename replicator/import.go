@@ -2,6 +2,7 @@ package replicator
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/subsync/subsync/ackset"
@@ -112,16 +113,25 @@ func (w *worker) importStateOf(k subRemote) (*importState, error) {
 	return is, nil
 }
 
-// restoreImports loads every stored import of the topic's subscriptions so
-// they are applied even before the remote sends again.
-func (w *worker) restoreImports(subs []string, remotes []string) {
-	for _, s := range subs {
-		for _, r := range remotes {
-			if _, err := w.importStateOf(subRemote{s, r}); err != nil {
-				w.log.Warn("restoring import failed", "subscription", s, "remoteCluster", r, "err", err)
-			}
+// restoreImports loads every import the store holds for the topic, so
+// that a restarted daemon applies them without waiting for the remote to
+// send again: after a failover the remote may never send again, and an
+// import persisted but not yet applied (deferred, failed, interrupted)
+// would otherwise be lost on the standby.
+func (w *worker) restoreImports() error {
+	keys, err := w.d.deps.Store.ImportedKeys(w.topic)
+	if err != nil {
+		return fmt.Errorf("restoring imports of %s: %w", w.topic, err)
+	}
+	for _, k := range keys {
+		if IsSystemCursor(k.Subscription) || !w.subscriptionInScope(k.Subscription) {
+			continue
+		}
+		if _, err := w.importStateOf(subRemote{k.Subscription, k.Remote}); err != nil {
+			return fmt.Errorf("restoring import of %s from %s: %w", k.Subscription, k.Remote, err)
 		}
 	}
+	return nil
 }
 
 // applyAll makes every local cursor include what remote clusters

@@ -10,7 +10,6 @@ import (
 
 	"github.com/subsync/subsync/ackset"
 	"github.com/subsync/subsync/cursor"
-	"github.com/subsync/subsync/mapping"
 	"github.com/subsync/subsync/snapshot"
 )
 
@@ -125,7 +124,7 @@ func newWorker(d *Daemon, topic, ns string, ctrl *controlChannel) (*worker, erro
 }
 
 // restore reloads what the store remembers: the tail checkpoint and
-// watermarks, exported and imported states.
+// watermarks, and the imported states (exported ones load lazily).
 func (w *worker) restore() error {
 	st := w.d.deps.Store
 	cp, ok, err := st.TailCheckpoint(w.topic)
@@ -148,7 +147,7 @@ func (w *worker) restore() error {
 		}
 	}
 	w.indexRuns = len(runs)
-	return nil
+	return w.restoreImports()
 }
 
 var (
@@ -360,5 +359,3 @@ func (w *worker) handle(ctx context.Context, msg snapshot.Message) {
 
 // inScope applies the subscription include/exclude patterns.
 func (w *worker) subscriptionInScope(sub string) bool { return w.d.subscriptionInScope(sub) }
-
-var _ = mapping.State{}
