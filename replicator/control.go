@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/apache/pulsar-client-go/pulsar"
@@ -91,6 +92,13 @@ func (cc *controlChannel) handle(ctx context.Context, payload []byte) {
 	sender, topic := senderAndTopic(msg)
 	if sender == cc.d.cfg.Cluster {
 		return // our own message, back through the shared topic
+	}
+	if !slices.Contains(cc.d.remotesOf(cc.namespace), sender) {
+		// Signed, but from no cluster this namespace replicates with: a
+		// misconfigured daemon (a misspelt cluster name) or a replay
+		// from elsewhere. Applying it could ack what nobody consumed.
+		cc.reject("unknown_sender")
+		return
 	}
 	cc.d.metrics.UpdatesReceived.WithLabelValues(cc.d.cfg.Cluster, cc.namespace, sender, msg.Type().String()).Inc()
 	w, err := cc.d.workerFor(ctx, topic)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"regexp"
+	"strconv"
 	"testing"
 	"time"
 
@@ -70,3 +71,5 @@ type failingProducer struct{ pulsar.Producer }
 func (failingProducer) Send(context.Context, *pulsar.ProducerMessage) (pulsar.MessageID, error) {
 	return nil, errors.New("producer closed")
 }
+
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }

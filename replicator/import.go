@@ -22,6 +22,11 @@ func (w *worker) importUpdate(u *snapshot.Update) {
 		w.reject("out_of_scope")
 		return
 	}
+	if !snapshot.EpochPlausible(u.Epoch, w.d.now().UnixMilli()) {
+		// Accepted, it would make every later update of the stream stale.
+		w.reject("epoch_ahead")
+		return
+	}
 	k := subRemote{sub: u.Subscription, remote: u.Sender}
 	is, err := w.importStateOf(k)
 	if err != nil {
@@ -99,11 +104,18 @@ func (w *worker) importStateOf(k subRemote) (*importState, error) {
 	}
 	if found {
 		epoch, set, err := decodeState(st.Data)
-		if err == nil {
+		switch {
+		case err == nil && snapshot.EpochPlausible(epoch, w.d.now().UnixMilli()):
 			is.set, is.epoch, is.seq = set, epoch, st.Seq
 			w.seq.Restore(snapshot.StreamKey{Topic: w.topic, Subscription: k.sub, Sender: k.remote},
 				snapshot.Applied{Epoch: epoch, Sequence: st.Seq})
-		} else {
+		case err == nil:
+			// Stored before epochs were bounded: keep the set, but let the
+			// sender's next full state take over the stream.
+			is.set = set
+			w.log.Warn("stored import has an epoch far ahead of the clock; waiting for the next full state",
+				"subscription", k.sub, "remoteCluster", k.remote, "epoch", epoch)
+		default:
 			w.log.Warn("stored import unreadable; waiting for the next full state", "subscription", k.sub, "remoteCluster", k.remote, "err", err)
 		}
 	}

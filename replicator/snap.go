@@ -62,6 +62,10 @@ func (w *worker) respond(ctx context.Context, req *snapshot.SnapshotRequest) {
 	if req.Requester == w.d.cfg.Cluster {
 		return
 	}
+	if v := w.requests.Admit(*req, w.d.now().UnixMilli()); v != snapshot.RequestNew {
+		w.reject(v.String())
+		return
+	}
 	ts, runs, ok := w.readState(ctx)
 	if !ok {
 		return

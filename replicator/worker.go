@@ -35,6 +35,7 @@ type worker struct {
 	remotes  map[string]*remoteSnapshot
 	seq      *snapshot.Sequencer
 	tracker  *snapshot.Tracker
+	requests snapshot.RequestFilter // loop goroutine only: requests answered
 	lastSnap time.Time
 	// replAtRequest remembers, per pending snapshot request, each
 	// replicator cursor's mark-delete position when it was sent.
