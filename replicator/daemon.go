@@ -115,6 +115,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.runCtx = ctx
 	d.mu.Unlock()
 	d.log.Info("subsync daemon starting", "namespaces", d.cfg.Namespaces, "epoch", d.epoch)
+	if err := d.checkIdentity(ctx); err != nil {
+		return fmt.Errorf("replicator: %w", err)
+	}
 	tick := time.NewTicker(d.cfg.DiscoveryInterval)
 	defer tick.Stop()
 	for {
@@ -131,6 +134,40 @@ func (d *Daemon) Run(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// checkIdentity refuses to start under a cluster name Pulsar does not
+// know, or for a namespace that does not replicate between this cluster
+// and another. A misspelt name would otherwise make the real local
+// cluster look like a remote, whose updates this daemon would apply.
+func (d *Daemon) checkIdentity(ctx context.Context) error {
+	known, err := d.deps.Admin.Clusters().ListWithContext(ctx)
+	if err != nil {
+		return fmt.Errorf("cluster %q: listing the clusters Pulsar knows: %w", d.cfg.Cluster, err)
+	}
+	if !slices.Contains(known, d.cfg.Cluster) {
+		return fmt.Errorf("cluster %q is not a cluster Pulsar knows; expected one of %q", d.cfg.Cluster, known)
+	}
+	var errs []error
+	for _, ns := range d.cfg.Namespaces {
+		if err := d.checkNamespace(ctx, ns); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (d *Daemon) checkNamespace(ctx context.Context, ns string) error {
+	clusters, err := d.deps.Admin.Namespaces().GetNamespaceReplicationClustersWithContext(ctx, ns)
+	switch {
+	case err != nil:
+		return fmt.Errorf("namespace %s: reading its replication clusters: %w", ns, err)
+	case !slices.Contains(clusters, d.cfg.Cluster):
+		return fmt.Errorf("namespace %s replicates to %q, not to this cluster %q", ns, clusters, d.cfg.Cluster)
+	case !slices.ContainsFunc(clusters, func(c string) bool { return c != d.cfg.Cluster }):
+		return fmt.Errorf("namespace %s replicates to %q only; expected at least one other cluster to sync with", ns, d.cfg.Cluster)
+	}
+	return nil
 }
 
 // shutdown waits for every loop to finish its last flush, then closes
