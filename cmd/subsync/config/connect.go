@@ -108,7 +108,8 @@ func (c *Config) AdminClient() (pulsaradmin.Client, error) {
 		TLSAllowInsecureConnection:    c.Admin.TLS.AllowInsecure,
 		TLSEnableHostnameVerification: c.Admin.TLS.ValidateHostname,
 	}
-	return admin.NewPulsarClientWithAuthProvider(cfg, provider)
+	bounded := boundedProvider{Provider: provider, timeout: c.AdminTimeout, maxBytes: int64(c.AdminMaxResponseBytes)}
+	return admin.NewPulsarClientWithAuthProvider(cfg, bounded)
 }
 
 func adminProvider(a Auth, transport *http.Transport) (adminauth.Provider, error) {

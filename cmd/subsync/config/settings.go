@@ -36,6 +36,11 @@ type Config struct {
 	DiscoveryInterval time.Duration
 	ResetThreshold    int
 
+	// AdminTimeout bounds every admin REST call; AdminMaxResponseBytes
+	// caps every admin response body.
+	AdminTimeout          time.Duration
+	AdminMaxResponseBytes int
+
 	// MetricsAddress is the HTTP listener for /metrics, /healthz, /readyz
 	// and the /api/v1 JSON API ("host:port").
 	MetricsAddress  string
@@ -210,6 +215,10 @@ func settings() []setting {
 			field: func(c *Config) any { return &c.DiscoveryInterval }},
 		{key: "resetThreshold", def: "10000", doc: "mark-delete jumps of at least this many entries use reset-cursor when no consumer is attached; negative disables",
 			field: func(c *Config) any { return &c.ResetThreshold }},
+		{key: "adminTimeout", def: "10s", doc: "deadline of every admin REST call (a hung call would block its topic)",
+			field: func(c *Config) any { return &c.AdminTimeout }},
+		{key: "adminMaxResponseBytes", def: "67108864", doc: "largest admin REST response body accepted, in bytes",
+			field: func(c *Config) any { return &c.AdminMaxResponseBytes }},
 		{key: "metricsAddress", def: DefaultMetricsAddress, doc: "HTTP listener for /metrics, /healthz, /readyz and /api/v1",
 			field: func(c *Config) any { return &c.MetricsAddress }},
 		{key: "shutdownTimeout", def: "30s", doc: "how long a shutdown waits for the final flush and checkpoint",
