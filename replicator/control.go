@@ -85,8 +85,7 @@ func (cc *controlChannel) receiveLoop(ctx context.Context) {
 func (cc *controlChannel) handle(ctx context.Context, payload []byte) {
 	msg, err := snapshot.Decode(payload, cc.d.cfg.Keys)
 	if err != nil {
-		cc.reject(snapshot.ReasonOf(err).String())
-		cc.log.Warn("control message rejected", "err", err)
+		cc.reject(snapshot.ReasonOf(err).String(), "err", err)
 		return
 	}
 	sender, topic := senderAndTopic(msg)
@@ -97,21 +96,22 @@ func (cc *controlChannel) handle(ctx context.Context, payload []byte) {
 		// Signed, but from no cluster this namespace replicates with: a
 		// misconfigured daemon (a misspelt cluster name) or a replay
 		// from elsewhere. Applying it could ack what nobody consumed.
-		cc.reject("unknown_sender")
+		cc.reject("unknown_sender", "sender", sender, "msgTopic", topic)
 		return
 	}
 	cc.d.metrics.UpdatesReceived.WithLabelValues(cc.d.cfg.Cluster, cc.namespace, sender, msg.Type().String()).Inc()
 	w, err := cc.d.workerFor(ctx, topic)
 	if err != nil {
-		cc.reject("out_of_scope")
-		cc.log.Debug("control message for a topic out of scope", "msgTopic", topic, "err", err)
+		cc.reject("out_of_scope", "msgTopic", topic, "err", err)
 		return
 	}
-	w.deliver(ctx, msg)
+	w.deliver(msg)
 }
 
-func (cc *controlChannel) reject(reason string) {
+// reject counts a dropped message and logs it at a bounded rate.
+func (cc *controlChannel) reject(reason string, args ...any) {
 	cc.d.metrics.UpdatesRejected.WithLabelValues(cc.d.cfg.Cluster, cc.namespace, reason).Inc()
+	cc.d.rateLog.warn(cc.log, cc.d.now(), reason, "control message rejected", args...)
 }
 
 // senderAndTopic reads who sent a message and which topic it is about.

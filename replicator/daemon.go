@@ -41,6 +41,8 @@ type Daemon struct {
 	// adminSlots bounds concurrent admin reads, to what the admin client
 	// keeps idle connections for: more would only open new connections.
 	adminSlots slots
+	// rateLog bounds the log lines of rejected input.
+	rateLog *rateLog
 	// epoch identifies this incarnation in every update it sends, so that
 	// receivers never mistake a restarted sequence for a stale one.
 	epoch int64
@@ -97,6 +99,7 @@ func New(cfg Config, deps Deps) (*Daemon, error) {
 		log:        deps.Logger.With("cluster", cfg.Cluster),
 		applier:    cursor.NewApplier(deps.Client, adm, cursor.ApplierOptions{}),
 		adminSlots: make(slots, adminConcurrency),
+		rateLog:    newRateLog(rejectLogEvery),
 		epoch:      deps.Now().UnixMilli(),
 		controls:   map[string]*controlChannel{},
 		workers:    map[string]*worker{},

@@ -22,6 +22,11 @@ func (w *worker) export(ctx context.Context, now time.Time, ts cursor.TopicState
 		if !w.subscriptionInScope(sub) {
 			continue
 		}
+		if err := ts.CheckCursor(st); err != nil {
+			w.d.metrics.CursorsRefused.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic, sub).Inc()
+			w.d.rateLog.warn(w.log, w.d.now(), "cursor_refused", "cursor refused, not exported", "subscription", sub, "err", err)
+			continue
+		}
 		set, err := ackset.FromCursor(st.MarkDelete, st.Deleted, runs)
 		if err != nil {
 			w.log.Error("translating cursor failed", "subscription", sub, "err", err)

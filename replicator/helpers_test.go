@@ -37,7 +37,8 @@ func newUnitWorker(t *testing.T, cfg Config) *worker {
 	}
 	cfg = cfg.WithDefaults()
 	d := &Daemon{cfg: cfg, deps: Deps{Store: store}, metrics: NewMetrics(nil), now: time.Now,
-		log: slog.New(slog.DiscardHandler), remotes: map[string][]string{"public/geo": {"east"}}}
+		log: slog.New(slog.DiscardHandler), remotes: map[string][]string{"public/geo": {"east"}},
+		rateLog: newRateLog(rejectLogEvery)}
 	w := &worker{d: d, topic: "persistent://public/geo/orders", namespace: "public/geo",
 		log: d.log, exported: map[string]*exportState{}, imported: map[subRemote]*importState{},
 		remotes: map[string]*remoteSnapshot{}, dirty: map[subRemote]bool{}, seq: snapshot.NewSequencer(),
@@ -73,3 +74,14 @@ func (failingProducer) Send(context.Context, *pulsar.ProducerMessage) (pulsar.Me
 }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+// recordingProducer keeps what is sent.
+type recordingProducer struct {
+	pulsar.Producer
+	sent []*pulsar.ProducerMessage
+}
+
+func (p *recordingProducer) Send(_ context.Context, m *pulsar.ProducerMessage) (pulsar.MessageID, error) {
+	p.sent = append(p.sent, m)
+	return pulsar.NewMessageID(1, int64(len(p.sent)), -1, 0), nil
+}

@@ -44,7 +44,7 @@ func (w *worker) importUpdate(u *snapshot.Update) {
 	next, added, err := mergeUpdate(is.set, u)
 	if err != nil {
 		w.reject("bad_payload")
-		w.log.Warn("update payload rejected", "subscription", k.sub, "remoteCluster", k.remote, "err", err)
+		w.d.rateLog.warn(w.log, w.d.now(), "bad_payload", "update payload rejected", "subscription", k.sub, "remoteCluster", k.remote, "err", err)
 		return
 	}
 	stored, err := encodeState(u.Epoch, next)

@@ -23,6 +23,7 @@ type Metrics struct {
 	UpdatesReceived  *prometheus.CounterVec
 	UpdatesRejected  *prometheus.CounterVec
 	ApplyErrors      *prometheus.CounterVec
+	CursorsRefused   *prometheus.CounterVec
 	TailEntries      *prometheus.CounterVec
 	TailUnmapped     *prometheus.CounterVec
 	TailLagEntries   *prometheus.GaugeVec
@@ -69,6 +70,7 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 	m.UpdatesReceived = counter("updates_received_total", "Control-topic messages received from remote clusters, by type.", []string{"cluster", "namespace", "remoteCluster", "type"})
 	m.UpdatesRejected = counter("updates_rejected_total", "Control-topic messages rejected or not applied, by reason (bad_signature, unknown_key, malformed, unsupported_version, unsupported_type, stale, gap, out_of_scope, bad_payload).", []string{"cluster", "namespace", "reason"})
 	m.ApplyErrors = counter("apply_errors_total", "Failed attempts to apply a remote state to a local cursor.", remoteLabels)
+	m.CursorsRefused = counter("cursors_refused_total", "Reads of a local cursor refused and not exported: a position beyond the last confirmed entry or outside the topic's ledgers.", subLabels)
 	m.TailEntries = counter("tail_entries_total", "Entries read by the tail into the index.", topicLabels)
 	m.TailUnmapped = counter("tail_unmapped_total", "Replicated entries without a source-position stamp, left out of the index (never acknowledged by subsync).", topicLabels)
 	m.TailLagEntries = gauge("tail_lag_entries", "Entries between the tail's position and the topic's last confirmed entry (within one ledger; -1 when unknown).", topicLabels)

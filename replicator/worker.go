@@ -164,12 +164,17 @@ func (w *worker) observeRun(r ackset.Run) {
 	}
 }
 
-// deliver queues a control message for the loop goroutine.
-func (w *worker) deliver(ctx context.Context, msg snapshot.Message) {
+// deliver queues a control message for the loop goroutine, or drops and
+// counts it when the queue is full: the namespace's control loop must
+// never wait for one topic (its admin calls may be slow). A dropped update
+// costs a gap until the next full state, a dropped snapshot message one
+// snapshot round; neither acknowledges anything.
+func (w *worker) deliver(msg snapshot.Message) {
 	select {
 	case w.inbox <- msg:
-	case <-ctx.Done():
-	case <-w.done:
+	default:
+		w.reject("inbox_full")
+		w.d.rateLog.warn(w.log, w.d.now(), "inbox_full", "topic busy; control message dropped", "type", msg.Type().String())
 	}
 }
 

@@ -1,0 +1,83 @@
+package replicator
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/subsync/subsync/ackset"
+	"github.com/subsync/subsync/cursor"
+	"github.com/subsync/subsync/snapshot"
+)
+
+// Finding 10: an internalStats whose mark-delete position lies beyond the
+// topic's last entry is refused and counted, never exported, and prunes
+// nothing.
+func TestImpossibleCursorIsNeitherExportedNorPruned(t *testing.T) {
+	w := newUnitWorker(t, Config{})
+	prod := &recordingProducer{}
+	w.ctrl = &controlChannel{d: w.d, namespace: w.namespace, topic: "ctl", producer: prod}
+	p := func(l, e int64) ackset.Position { return ackset.Position{Ledger: l, Entry: e} }
+	runs := []ackset.Run{{Local: p(9, 0), Origin: "west", OriginLedger: 9, OriginEntry: 0, Count: 5}}
+	ts := cursor.TopicState{LastConfirmed: p(9, 4), Ledgers: []cursor.Ledger{{ID: 9}},
+		Subscriptions: map[string]cursor.SubState{"billing": {MarkDelete: p(9, 54)}}}
+	w.export(t.Context(), w.d.now(), ts, runs)
+	if len(prod.sent) != 0 {
+		t.Fatalf("%d updates published for a cursor beyond the LAC", len(prod.sent))
+	}
+	if got := testutil.ToFloat64(w.d.metrics.CursorsRefused.WithLabelValues("west", w.namespace, w.topic, "billing")); got != 1 {
+		t.Fatalf("cursors_refused_total = %v, want 1", got)
+	}
+	if _, ok := w.gcBound(ts, runs, []string{"east"}); ok {
+		t.Fatal("an impossible cursor allowed pruning")
+	}
+	// The same cursor at the LAC is exported.
+	ts.Subscriptions["billing"] = cursor.SubState{MarkDelete: p(9, 4)}
+	w.export(t.Context(), w.d.now(), ts, runs)
+	if len(prod.sent) != 1 {
+		t.Fatalf("%d updates published for a cursor at the LAC, want 1", len(prod.sent))
+	}
+}
+
+// Finding 10: the namespace's control loop never waits for a topic whose
+// queue is full; what does not fit is dropped and counted.
+func TestControlLoopNeverWaitsForABusyTopic(t *testing.T) {
+	w := newUnitWorker(t, Config{})
+	w.inbox = make(chan snapshot.Message, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 3 {
+			w.deliver(&snapshot.SnapshotRequest{ID: "east-1-1", Topic: w.topic, Requester: "east"})
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("deliver blocked on a full topic queue")
+	}
+	if got := rejected(w, "inbox_full"); got != 2 {
+		t.Fatalf("inbox_full = %v, want 2", got)
+	}
+}
+
+// Finding 10: 50,000 junk control messages are all counted but logged at a
+// bounded rate.
+func TestRejectedControlMessagesAreLoggedAtABoundedRate(t *testing.T) {
+	w := newUnitWorker(t, Config{})
+	var buf bytes.Buffer
+	cc := &controlChannel{d: w.d, namespace: w.namespace, log: slog.New(slog.NewTextHandler(&buf, nil))}
+	for i := range 50000 {
+		cc.handle(t.Context(), []byte("junk "+itoa(int64(i))))
+	}
+	if got := rejected(w, "malformed"); got != 50000 {
+		t.Fatalf("malformed = %v, want 50000", got)
+	}
+	if lines := strings.Count(buf.String(), "\n"); lines < 1 || lines > 2 {
+		t.Fatalf("%d log lines for 50,000 rejections within seconds, want 1 or 2:\n%.500s", lines, buf.String())
+	}
+}
