@@ -65,7 +65,7 @@ func (s *Store) DeleteSubscription(topic, sub string) error {
 	if err := b.DeleteRange(imports, prefixEnd(imports), nil); err != nil {
 		return fmt.Errorf("delete subscription %q/%q: %w", topic, sub, err)
 	}
-	return commit(b, fmt.Sprintf("delete subscription %q/%q", topic, sub))
+	return s.commit(b, fmt.Sprintf("delete subscription %q/%q", topic, sub))
 }
 
 func checkStateArgs(topic, sub, remote string) error {
@@ -83,10 +83,7 @@ func (s *Store) putState(key []byte, st State, what string) error {
 		return err
 	}
 	defer s.leave()
-	if err := s.db.Set(key, encodeStateValue(st), pebble.Sync); err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	return nil
+	return s.guard.guarded(what, func() error { return s.db.Set(key, encodeStateValue(st), pebble.Sync) })
 }
 
 func (s *Store) state(key []byte, what string) (State, bool, error) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/apache/pulsar-client-go/pulsar"
 	"github.com/apache/pulsar-client-go/pulsaradmin"
+	"github.com/apache/pulsar-client-go/pulsaradmin/pkg/rest"
 	"github.com/apache/pulsar-client-go/pulsaradmin/pkg/utils"
 
 	"github.com/subsync/subsync/cursor"
@@ -118,11 +119,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.runCtx = ctx
 	d.mu.Unlock()
 	d.log.Info("subsync daemon starting", "namespaces", d.cfg.Namespaces, "epoch", d.epoch)
-	if err := d.checkIdentity(ctx); err != nil {
-		return fmt.Errorf("replicator: %w", err)
-	}
 	tick := time.NewTicker(d.cfg.DiscoveryInterval)
 	defer tick.Stop()
+	if err := d.awaitIdentity(ctx, tick.C); err != nil {
+		return fmt.Errorf("replicator: %w", err)
+	}
 	for {
 		if err := d.discover(ctx); err != nil && ctx.Err() == nil {
 			d.log.Warn("discovery incomplete", "err", err)
@@ -139,6 +140,29 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 }
 
+// errIdentity marks a definite answer that the configured identity is
+// wrong, as opposed to an admin call that failed.
+var errIdentity = errors.New("identity check failed")
+
+// awaitIdentity runs checkIdentity until Pulsar answers: a wrong identity
+// is an error; an unreachable admin API is waited for (the daemon is not
+// ready meanwhile), as Pulsar may still be starting. It returns nil when
+// ctx ends first.
+func (d *Daemon) awaitIdentity(ctx context.Context, retry <-chan time.Time) error {
+	for {
+		err := d.checkIdentity(ctx)
+		if err == nil || errors.Is(err, errIdentity) {
+			return err
+		}
+		d.log.Warn("cannot check the cluster's identity yet; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-retry:
+		}
+	}
+}
+
 // checkIdentity refuses to start under a cluster name Pulsar does not
 // know, or for a namespace that does not replicate between this cluster
 // and another. A misspelt name would otherwise make the real local
@@ -149,7 +173,7 @@ func (d *Daemon) checkIdentity(ctx context.Context) error {
 		return fmt.Errorf("cluster %q: listing the clusters Pulsar knows: %w", d.cfg.Cluster, err)
 	}
 	if !slices.Contains(known, d.cfg.Cluster) {
-		return fmt.Errorf("cluster %q is not a cluster Pulsar knows; expected one of %q", d.cfg.Cluster, known)
+		return fmt.Errorf("%w: cluster %q is not a cluster Pulsar knows; expected one of %q", errIdentity, d.cfg.Cluster, known)
 	}
 	var errs []error
 	for _, ns := range d.cfg.Namespaces {
@@ -163,14 +187,27 @@ func (d *Daemon) checkIdentity(ctx context.Context) error {
 func (d *Daemon) checkNamespace(ctx context.Context, ns string) error {
 	clusters, err := d.deps.Admin.Namespaces().GetNamespaceReplicationClustersWithContext(ctx, ns)
 	switch {
+	case isClientError(err):
+		return fmt.Errorf("%w: namespace %s: reading its replication clusters: %w", errIdentity, ns, err)
 	case err != nil:
 		return fmt.Errorf("namespace %s: reading its replication clusters: %w", ns, err)
 	case !slices.Contains(clusters, d.cfg.Cluster):
-		return fmt.Errorf("namespace %s replicates to %q, not to this cluster %q", ns, clusters, d.cfg.Cluster)
+		return fmt.Errorf("%w: namespace %s replicates to %q, not to this cluster %q", errIdentity, ns, clusters, d.cfg.Cluster)
 	case !slices.ContainsFunc(clusters, func(c string) bool { return c != d.cfg.Cluster }):
-		return fmt.Errorf("namespace %s replicates to %q only; expected at least one other cluster to sync with", ns, d.cfg.Cluster)
+		return fmt.Errorf("%w: namespace %s replicates to %q only; expected at least one other cluster to sync with", errIdentity, ns, d.cfg.Cluster)
 	}
 	return nil
+}
+
+// isClientError reports an admin answer of 4xx (e.g. no such namespace):
+// asking again will not change it.
+func isClientError(err error) bool {
+	var re rest.Error
+	if errors.As(err, &re) {
+		return re.Code >= 400 && re.Code < 500
+	}
+	var rp *rest.Error
+	return errors.As(err, &rp) && rp != nil && rp.Code >= 400 && rp.Code < 500
 }
 
 // shutdown waits for every loop to finish its last flush, then closes
@@ -217,6 +254,20 @@ func (d *Daemon) reportStoreSize() {
 	if st, err := d.deps.Store.Stats(); err == nil {
 		d.metrics.StoreBytes.WithLabelValues(d.cfg.Cluster).Set(float64(st.DiskBytes))
 	}
+	err := d.deps.Store.WriteError()
+	full, failed := errors.Is(err, mapping.ErrDiskFull), errors.Is(err, mapping.ErrStoreFailed)
+	d.metrics.StoreRefusing.WithLabelValues(d.cfg.Cluster, "disk_full").Set(boolGauge(full))
+	d.metrics.StoreRefusing.WithLabelValues(d.cfg.Cluster, "failed").Set(boolGauge(failed))
+	if err != nil {
+		d.log.Error("store refuses writes; tails, exports and imports wait", "err", err)
+	}
+}
+
+func boolGauge(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // discover opens control channels and starts a worker for every topic
@@ -420,6 +471,10 @@ func (d *Daemon) fullStateInterval() time.Duration {
 func (d *Daemon) Healthy() error {
 	if !d.running.Load() {
 		return errors.New("daemon is not running")
+	}
+	// A failed store needs a restart to reopen it; a full disk does not.
+	if err := d.deps.Store.WriteError(); errors.Is(err, mapping.ErrStoreFailed) {
+		return err
 	}
 	return nil
 }

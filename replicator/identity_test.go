@@ -57,6 +57,7 @@ func TestRunRefusesAnUnknownClusterOrAnUnreplicatedNamespace(t *testing.T) {
 		{"misspelt cluster", "eats", []string{p.ns}, []string{`"eats"`, "not a cluster Pulsar knows", `"east"`}},
 		{"namespace without this cluster", "east", []string{p.ns, "public/away"}, []string{"public/away", `not to this cluster "east"`}},
 		{"namespace replicating nowhere else", "east", []string{"public/solo"}, []string{"public/solo", "at least one other cluster"}},
+		{"no such namespace", "east", []string{"public/nowhere"}, []string{"public/nowhere"}},
 		{"correct", "east", []string{p.ns}, nil},
 	}
 	for _, c := range cases {

@@ -30,6 +30,7 @@ type Metrics struct {
 	IndexRuns        *prometheus.GaugeVec
 	IndexPruned      *prometheus.CounterVec
 	StoreBytes       *prometheus.GaugeVec
+	StoreRefusing    *prometheus.GaugeVec
 	SnapshotRTT      *prometheus.HistogramVec
 	SnapshotTimeouts *prometheus.CounterVec
 	ReplicationLag   *prometheus.GaugeVec
@@ -77,6 +78,7 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 	m.IndexRuns = gauge("index_runs", "Runs in the topic's tail index.", topicLabels)
 	m.IndexPruned = counter("index_prunes_total", "Times the tail index was pruned below entries every subscription and every remote has acknowledged.", topicLabels)
 	m.StoreBytes = gauge("store_size_bytes", "Approximate on-disk size of the Pebble store.", []string{"cluster"})
+	m.StoreRefusing = gauge("store_writes_refused", "1 while the Pebble store refuses writes, by reason (disk_full: paused until space returns; failed: restart needed).", []string{"cluster", "reason"})
 	m.SnapshotRTT = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: metricPrefix + "snapshot_rtt_seconds",
 		Help:    "Snapshot request to response round-trip time through the control topic.",
 		Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}}, []string{"cluster", "namespace", "remoteCluster"})

@@ -222,11 +222,17 @@ type resources struct {
 	registry *prometheus.Registry
 }
 
+// storeBallast is the room the store keeps in reserve: when the disk
+// fills, the write that hit it still lands and writes then pause, instead
+// of Pebble's commit pipeline failing for good.
+const storeBallast = 64 << 20
+
 func openResources(cfg *config.Config, logs loggers) (*resources, error) {
 	if err := os.MkdirAll(cfg.StoreDir, 0o700); err != nil {
 		return nil, fmt.Errorf("storeDir: %w", err)
 	}
-	store, err := mapping.Open(cfg.StoreDir, mapping.WithLogger(logs.libraries.With("component", "pebble")))
+	store, err := mapping.Open(cfg.StoreDir, mapping.WithLogger(logs.libraries.With("component", "pebble")),
+		mapping.WithBallast(storeBallast))
 	if err != nil {
 		return nil, storeOpenError(cfg.StoreDir, err)
 	}
