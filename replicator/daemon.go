@@ -22,9 +22,12 @@ import (
 
 // Deps are the daemon's connections to the outside world.
 type Deps struct {
-	Client  pulsar.Client
-	Admin   pulsaradmin.Client
-	Store   *mapping.Store
+	Client pulsar.Client
+	Admin  pulsaradmin.Client
+	Store  *mapping.Store
+	// Entries reads a batched entry's metadata (the source-position stamp)
+	// from the admin API's raw answer.
+	Entries EntryFetcher
 	Metrics *Metrics // nil: a private registry
 	Logger  *slog.Logger
 	Now     func() time.Time // nil: time.Now
@@ -82,8 +85,8 @@ func New(cfg Config, deps Deps) (*Daemon, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if deps.Client == nil || deps.Admin == nil || deps.Store == nil {
-		return nil, errors.New("replicator: Client, Admin and Store are required")
+	if deps.Client == nil || deps.Admin == nil || deps.Store == nil || deps.Entries == nil {
+		return nil, errors.New("replicator: Client, Admin, Store and Entries are required")
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)

@@ -19,7 +19,8 @@ func runOnce(t *testing.T, p *pair, cluster, admin string, namespaces ...string)
 	}
 	defer store.Close()
 	d, err := New(Config{Cluster: cluster, Namespaces: namespaces, Keys: p.keys},
-		Deps{Client: p.clients[admin], Admin: p.admins[admin], Store: store})
+		Deps{Client: p.clients[admin], Admin: p.admins[admin], Store: store,
+			Entries: HTTPEntries{WebServiceURL: p.webs[admin]}})
 	if err != nil {
 		t.Fatal(err)
 	}

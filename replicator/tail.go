@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/apache/pulsar-client-go/pulsar"
-	"github.com/apache/pulsar-client-go/pulsaradmin/pkg/utils"
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/subsync/subsync/ackset"
 	"github.com/subsync/subsync/mapping"
@@ -128,10 +128,18 @@ func (w *worker) appendEntry(ctx context.Context, b *mapping.RunBuilder, stamps 
 // For a replicated entry it is the broker's source-position stamp. The
 // client shows a batch's messages with their own properties only, so for
 // a batch the stamp is read from the entry's metadata through the admin
-// API; a stamp seen in a message's properties is trusted only for an
-// entry of one message. A stamp must grow per origin: one that does not
-// (a re-sent duplicate, or a stale copy of the property) is not mapped.
+// API (batchEntryStamp); a stamp seen in a message's properties is trusted
+// only for an entry of one message. A stamp must grow per origin: one that
+// does not (a re-sent duplicate, or a stale copy of the property) is not
+// mapped. A chunked message is not mapped at all: the client delivers it
+// once, at its last chunk, after the entries interleaved with its chunks,
+// so its chunks cannot all be mapped, and mapping some would sync a part
+// of a message.
 func (w *worker) entryIDOf(ctx context.Context, stamps map[string]ackset.Position, pos ackset.Position, msg pulsar.Message) (ackset.EntryID, bool) {
+	if isChunked(msg.ID()) {
+		w.refuseStamp(stampChunked)
+		return ackset.EntryID{}, false
+	}
 	if !msg.IsReplicated() {
 		return ackset.EntryID{Origin: w.d.cfg.Cluster, Ledger: pos.Ledger, Entry: pos.Entry}, true
 	}
@@ -157,19 +165,47 @@ func (w *worker) entryIDOf(ctx context.Context, stamps map[string]ackset.Positio
 	return ackset.EntryID{Origin: origin, Ledger: src.Ledger, Entry: src.Entry}, true
 }
 
-// entryStamp reads the stamp from the entry's own metadata.
+// entryStamp reads a batched entry's stamp from the admin API's raw
+// answer, never from a map that merges the batch members' properties.
 func (w *worker) entryStamp(ctx context.Context, pos ackset.Position) (string, bool) {
-	tn, err := utils.GetTopicName(w.topic)
+	h, body, err := w.d.deps.Entries.FetchEntry(ctx, w.topic, pos)
 	if err != nil {
+		w.refuseStamp(stampFetchFailed)
+		w.d.rateLog.warn(w.log, w.d.now(), "entry_fetch_failed", "reading entry metadata failed", "position", pos.String(), "err", err)
 		return "", false
 	}
-	msgs, err := w.d.deps.Admin.Subscriptions().GetMessagesByIDWithContext(ctx, *tn, pos.Ledger, pos.Entry)
-	if err != nil || len(msgs) == 0 {
-		w.log.Warn("reading entry metadata failed", "position", pos.String(), "err", err)
+	stamp, reason := batchEntryStamp(h, body)
+	if reason != "" {
+		w.refuseStamp(reason)
 		return "", false
 	}
-	stamp, ok := msgs[0].Properties[SourcePositionProperty]
-	return stamp, ok
+	return stamp, true
+}
+
+func (w *worker) refuseStamp(reason string) {
+	w.d.metrics.TailStampsRefused.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic, reason).Inc()
+}
+
+// isChunked reports whether id names a chunked message: its wire form
+// carries the first chunk's id (MessageIdData.first_chunk_message_id).
+func isChunked(id pulsar.MessageID) bool {
+	const firstChunkField = 7
+	b := id.Serialize()
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return false
+		}
+		if num == firstChunkField {
+			return true
+		}
+		b = b[n:]
+		if n = protowire.ConsumeFieldValue(num, typ, b); n < 0 {
+			return false
+		}
+		b = b[n:]
+	}
+	return false
 }
 
 // flushTail persists completed runs with the checkpoint in one batch; only

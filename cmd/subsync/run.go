@@ -139,6 +139,7 @@ func (a *app) serve(ctx context.Context, cfg *config.Config, logs loggers) (err 
 	registerProcessCollectors(res.registry)
 	daemon, err := replicator.New(cfg.ReplicatorConfig(), replicator.Deps{
 		Client: res.client, Admin: res.admin, Store: res.store, Metrics: metrics, Logger: logs.daemon,
+		Entries: replicator.HTTPEntries{WebServiceURL: cfg.WebServiceURL, Client: res.adminHTTP},
 	})
 	if err != nil {
 		return fmt.Errorf("start engine: %w", err)
@@ -216,10 +217,12 @@ func runUntilDone(ctx context.Context, daemon *replicator.Daemon, shutdownTimeou
 
 // resources are what the daemon opens before the engine starts.
 type resources struct {
-	store    *mapping.Store
-	client   pulsar.Client
-	admin    pulsaradmin.Client
-	registry *prometheus.Registry
+	store  *mapping.Store
+	client pulsar.Client
+	admin  pulsaradmin.Client
+	// adminHTTP reads raw admin answers (an entry's headers).
+	adminHTTP *http.Client
+	registry  *prometheus.Registry
 }
 
 // storeBallast is the room the store keeps in reserve: when the disk
@@ -245,6 +248,9 @@ func openResources(cfg *config.Config, logs loggers) (*resources, error) {
 		return nil, errors.Join(fmt.Errorf("pulsar client for %s: %w", cfg.ServiceURL, err), res.close())
 	}
 	if res.admin, err = cfg.AdminClient(); err != nil {
+		return nil, errors.Join(fmt.Errorf("admin client for %s: %w", cfg.WebServiceURL, err), res.close())
+	}
+	if res.adminHTTP, err = cfg.AdminHTTPClient(); err != nil {
 		return nil, errors.Join(fmt.Errorf("admin client for %s: %w", cfg.WebServiceURL, err), res.close())
 	}
 	return res, nil

@@ -94,13 +94,9 @@ func clientAuth(a Auth) (pulsar.Authentication, error) {
 // AdminClient builds the admin REST client with its own authentication
 // and TLS settings. It does not contact the server.
 func (c *Config) AdminClient() (pulsaradmin.Client, error) {
-	transport, err := adminTransport(c.Admin.TLS)
+	bounded, err := c.boundedAdminTransport()
 	if err != nil {
-		return nil, fmt.Errorf("admin.tls: %w", err)
-	}
-	provider, err := adminProvider(c.Admin.Auth, transport)
-	if err != nil {
-		return nil, fmt.Errorf("admin.auth (%s): %w", c.Admin.Auth.Method, err)
+		return nil, err
 	}
 	cfg := &adminconfig.Config{
 		WebServiceURL:                 c.WebServiceURL,
@@ -108,8 +104,30 @@ func (c *Config) AdminClient() (pulsaradmin.Client, error) {
 		TLSAllowInsecureConnection:    c.Admin.TLS.AllowInsecure,
 		TLSEnableHostnameVerification: c.Admin.TLS.ValidateHostname,
 	}
-	bounded := boundedProvider{Provider: provider, timeout: c.AdminTimeout, maxBytes: int64(c.AdminMaxResponseBytes)}
 	return admin.NewPulsarClientWithAuthProvider(cfg, bounded)
+}
+
+// AdminHTTPClient is a plain HTTP client for the admin REST API with the
+// admin client's authentication, TLS, deadline and size cap, for calls
+// whose raw answer matters (an entry's headers).
+func (c *Config) AdminHTTPClient() (*http.Client, error) {
+	bounded, err := c.boundedAdminTransport()
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{Transport: bounded}, nil
+}
+
+func (c *Config) boundedAdminTransport() (boundedProvider, error) {
+	transport, err := adminTransport(c.Admin.TLS)
+	if err != nil {
+		return boundedProvider{}, fmt.Errorf("admin.tls: %w", err)
+	}
+	provider, err := adminProvider(c.Admin.Auth, transport)
+	if err != nil {
+		return boundedProvider{}, fmt.Errorf("admin.auth (%s): %w", c.Admin.Auth.Method, err)
+	}
+	return boundedProvider{Provider: provider, timeout: c.AdminTimeout, maxBytes: int64(c.AdminMaxResponseBytes)}, nil
 }
 
 func adminProvider(a Auth, transport *http.Transport) (adminauth.Provider, error) {
