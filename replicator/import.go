@@ -22,7 +22,8 @@ func (w *worker) importUpdate(u *snapshot.Update) {
 		w.reject("out_of_scope")
 		return
 	}
-	if !snapshot.EpochPlausible(u.Epoch, w.d.now().UnixMilli()) {
+	nowMs := w.d.now().UnixMilli()
+	if !snapshot.EpochPlausible(u.Epoch, nowMs) {
 		// Accepted, it would make every later update of the stream stale.
 		w.reject("epoch_ahead")
 		return
@@ -32,6 +33,11 @@ func (w *worker) importUpdate(u *snapshot.Update) {
 	if err != nil {
 		w.log.Error("reading imported state failed", "subscription", k.sub, "remoteCluster", k.remote, "err", err)
 		return
+	}
+	if last, ok := w.seq.Last(snapshot.KeyOf(u)); ok && !snapshot.EpochPlausible(last.Epoch, nowMs) {
+		// Accepted while this daemon's clock ran ahead: it no longer
+		// holds the stream, the sender's next full state does.
+		w.seq.Forget(snapshot.KeyOf(u))
 	}
 	switch w.seq.Classify(u) {
 	case snapshot.Stale:

@@ -6,6 +6,7 @@ import (
 	"math"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/apache/pulsar-client-go/pulsaradmin/pkg/utils"
 
@@ -64,6 +65,18 @@ func TestFarFutureEpochCannotSilenceAStream(t *testing.T) {
 	w2.importUpdate(fullUpdate(t, "east", now, 7))
 	if got := importedCount(w2); got != 7 {
 		t.Fatalf("after restart over a stored MaxInt64 epoch: %d entries imported, want 7", got)
+	}
+
+	// A receiver whose clock ran an hour ahead accepted such an epoch; once
+	// its clock is right again, the sender's honest full state applies.
+	w3 := newUnitWorker(t, Config{})
+	ahead := now + time.Hour.Milliseconds()
+	w3.d.now = func() time.Time { return time.UnixMilli(ahead) }
+	w3.importUpdate(fullUpdate(t, "east", ahead, 3))
+	w3.d.now = func() time.Time { return time.UnixMilli(now) }
+	w3.importUpdate(fullUpdate(t, "east", now, 8))
+	if got := importedCount(w3); got != 8 {
+		t.Fatalf("after the receiver's clock came back: %d entries imported, want 8", got)
 	}
 }
 
