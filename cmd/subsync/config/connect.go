@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"regexp"
 	"slices"
 
 	"github.com/apache/pulsar-client-go/pulsar"
@@ -22,10 +21,6 @@ import (
 	"github.com/subsync/subsync/replicator"
 )
 
-// systemSubscriptions are cursors that are never users' subscriptions:
-// the geo-replicator's own. Excluded whatever the configuration says.
-var systemSubscriptions = regexp.MustCompile(`^pulsar\.repl\.`)
-
 // ReplicatorConfig is the engine's configuration. Only meaningful on a
 // Config that Load returned.
 func (c *Config) ReplicatorConfig() replicator.Config {
@@ -34,7 +29,8 @@ func (c *Config) ReplicatorConfig() replicator.Config {
 		Namespaces:           slices.Clone(c.Namespaces),
 		TopicPatterns:        slices.Clone(c.derived.topics),
 		IncludeSubscriptions: slices.Clone(c.derived.include),
-		ExcludeSubscriptions: append(slices.Clone(c.derived.exclude), systemSubscriptions),
+		// System cursors (pulsar.*, __*) are excluded by the engine itself.
+		ExcludeSubscriptions: slices.Clone(c.derived.exclude),
 		ControlTopic:         c.ControlTopic,
 		Keys:                 c.derived.keys,
 		ExportInterval:       c.ExportInterval,

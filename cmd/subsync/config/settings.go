@@ -195,7 +195,7 @@ func settings() []setting {
 			field: func(c *Config) any { return &c.TopicPatterns }},
 		{key: "subscriptions.include", doc: "regular expressions; when set, only matching subscriptions are synced",
 			field: func(c *Config) any { return &c.IncludeSubscriptions }},
-		{key: "subscriptions.exclude", doc: "regular expressions of subscriptions never synced (pulsar.repl.* always are excluded)",
+		{key: "subscriptions.exclude", doc: "regular expressions of subscriptions never synced (Pulsar's system cursors, pulsar.* and __*, always are)",
 			field: func(c *Config) any { return &c.ExcludeSubscriptions }},
 		{key: "controlTopic", def: "subsync-control", doc: "local name of the geo-replicated control topic in each namespace",
 			field: func(c *Config) any { return &c.ControlTopic }},
