@@ -81,3 +81,21 @@ func TestRejectedControlMessagesAreLoggedAtABoundedRate(t *testing.T) {
 		t.Fatalf("%d log lines for 50,000 rejections within seconds, want 1 or 2:\n%.500s", lines, buf.String())
 	}
 }
+
+// Finding 10: an impossible geo-replicator cursor is not taken as proof
+// that the entries it covers were processed.
+func TestImpossibleReplicatorCursorIsIgnored(t *testing.T) {
+	p := func(l, e int64) ackset.Position { return ackset.Position{Ledger: l, Entry: e} }
+	ts := cursor.TopicState{LastConfirmed: p(9, 4), Ledgers: []cursor.Ledger{{ID: 9}},
+		Replicators: map[string]cursor.SubState{"east": {MarkDelete: p(9, 54)}, "south": {MarkDelete: p(9, 2)}}}
+	marks := replicatorMarks(ts)
+	if _, ok := marks["east"]; ok || marks["south"] != p(9, 2) {
+		t.Fatalf("replicator marks %v, want south's 9:2 only", marks)
+	}
+	w := newUnitWorker(t, Config{})
+	w.state = ts
+	w.runs = []ackset.Run{{Local: p(9, 0), Origin: "west", OriginLedger: 9, OriginEntry: 0, Count: 5}}
+	if got := w.replicationLagLocked("east"); got != 5 {
+		t.Fatalf("replication lag to east %d, want all 5 local entries (its cursor proves nothing)", got)
+	}
+}

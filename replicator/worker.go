@@ -267,7 +267,7 @@ func (w *worker) readState(ctx context.Context) (cursor.TopicState, []ackset.Run
 // entry after the remote's last snapshot watermark counts (w.mu held).
 func (w *worker) replicationLagLocked(remote string) int64 {
 	lac := w.state.LastConfirmed
-	if repl, ok := w.state.Replicators[remote]; ok {
+	if repl, ok := w.state.Replicators[remote]; ok && w.state.CheckCursor(repl) == nil {
 		pending := localEntriesAfter(w.runs, w.d.cfg.Cluster, &repl.MarkDelete, lac)
 		return int64(pending.Difference(rangesSet(w.d.cfg.Cluster, repl.Deleted)).Cardinality())
 	}
