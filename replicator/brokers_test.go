@@ -2,11 +2,13 @@ package replicator
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/apache/pulsar-client-go/pulsaradmin/pkg/utils"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/subsync/subsync/ackset"
@@ -97,5 +99,29 @@ func TestImpossibleReplicatorCursorIsIgnored(t *testing.T) {
 	w.runs = []ackset.Run{{Local: p(9, 0), Origin: "west", OriginLedger: 9, OriginEntry: 0, Count: 5}}
 	if got := w.replicationLagLocked("east"); got != 5 {
 		t.Fatalf("replication lag to east %d, want all 5 local entries (its cursor proves nothing)", got)
+	}
+}
+
+// hungAdmin never answers before its context ends.
+type hungAdmin struct{ cursor.Admin }
+
+func (hungAdmin) InternalStats(ctx context.Context, _ string) (utils.PersistentTopicInternalStats, error) {
+	<-ctx.Done()
+	return utils.PersistentTopicInternalStats{}, ctx.Err()
+}
+
+// Finding 10: a hung admin call holds its topic for AdminTimeout at most,
+// and gives its admin slot back.
+func TestHungAdminCallIsBounded(t *testing.T) {
+	w := newUnitWorker(t, Config{AdminTimeout: 200 * time.Millisecond})
+	w.d.admin, w.d.adminSlots = hungAdmin{}, make(slots, 1)
+	start := time.Now()
+	for range 2 { // the second read needs the slot back
+		if _, _, ok := w.readState(t.Context()); ok {
+			t.Fatal("a hung read succeeded")
+		}
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("two hung reads took %s with AdminTimeout 200ms", took)
 	}
 }

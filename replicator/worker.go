@@ -241,7 +241,9 @@ func (w *worker) readState(ctx context.Context) (cursor.TopicState, []ackset.Run
 	if err := w.d.adminSlots.acquire(ctx); err != nil {
 		return cursor.TopicState{}, nil, false
 	}
-	ts, err := cursor.ReadTopicCached(ctx, w.d.admin, w.topic, &w.stats, w.d.now())
+	readCtx, cancel := context.WithTimeout(ctx, w.d.cfg.AdminTimeout)
+	ts, err := cursor.ReadTopicCached(readCtx, w.d.admin, w.topic, &w.stats, w.d.now())
+	cancel()
 	w.d.adminSlots.release()
 	if err != nil {
 		w.log.Warn("reading cursors failed", "err", err)

@@ -39,6 +39,7 @@ func (c *Config) ReplicatorConfig() replicator.Config {
 		SnapshotTimeout:      c.SnapshotTimeout,
 		DiscoveryInterval:    c.DiscoveryInterval,
 		ResetThreshold:       int64(c.ResetThreshold),
+		AdminTimeout:         c.AdminTimeout,
 	}
 }
 
