@@ -31,20 +31,26 @@ func sendBatch(ctx context.Context, t *testing.T, prod pulsar.Producer, props ..
 	}
 }
 
-// Finding 6, through the emulator in both header styles: a batched copy
+// Finding 6, through the emulator in both header styles and with a
+// compressed batch (the broker answers with it decompressed): a batched copy
 // whose stamp the broker sent is mapped (3.0.x per-key headers included);
 // one whose member carries a property named like the stamp (here larger
 // than any real one, so the per-origin growth check would let it through)
 // is not, and is counted.
 func TestBatchedCopiesAreMappedFromTheEntryHeadersOnly(t *testing.T) {
-	for _, perKey := range []bool{false, true} {
-		t.Run(fmt.Sprintf("perKeyHeaders=%t", perKey), func(t *testing.T) {
+	cases := []struct {
+		perKey      bool
+		compression pulsar.CompressionType
+	}{{false, pulsar.NoCompression}, {true, pulsar.NoCompression}, {false, pulsar.LZ4}, {false, pulsar.ZSTD}}
+	for _, c := range cases {
+		perKey := c.perKey
+		t.Run(fmt.Sprintf("perKeyHeaders=%t,compression=%d", perKey, c.compression), func(t *testing.T) {
 			p := newPairTB(t, func(o *emulator.ClusterOptions) { o.PerKeyPropertyHeaders = perKey })
 			topic := "persistent://" + p.ns + "/batched"
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			prod, err := p.clients["east"].CreateProducer(pulsar.ProducerOptions{Topic: topic,
-				BatchingMaxMessages: 3, BatchingMaxPublishDelay: time.Minute})
+				BatchingMaxMessages: 3, BatchingMaxPublishDelay: time.Minute, CompressionType: c.compression})
 			if err != nil {
 				t.Fatal(err)
 			}
