@@ -55,10 +55,9 @@ func (s *Store) PutSnapshot(topic, remote string, m SnapshotMapping) error {
 		return err
 	}
 	defer s.leave()
-	if err := s.db.Set(snapshotKey(topic, remote, m.Local), encodeSnapshotValue(m), pebble.Sync); err != nil {
-		return fmt.Errorf("put snapshot mapping of %q from %q at %s: %w", topic, remote, m.Local, err)
-	}
-	return nil
+	return s.guard.guarded(fmt.Sprintf("put snapshot mapping of %q from %q at %s", topic, remote, m.Local), func() error {
+		return s.db.Set(snapshotKey(topic, remote, m.Local), encodeSnapshotValue(m), pebble.Sync)
+	})
 }
 
 // SnapshotAtOrBelow returns the latest mapping of (topic, remote) whose
@@ -126,8 +125,7 @@ func (s *Store) PruneSnapshots(topic, remote string, below ackset.Position) erro
 	}
 	defer s.leave()
 	prefix := snapshotRemotePrefix(topic, remote)
-	if err := s.db.DeleteRange(prefix, snapshotKey(topic, remote, below), pebble.Sync); err != nil {
-		return fmt.Errorf("prune snapshot mappings of %q from %q below %s: %w", topic, remote, below, err)
-	}
-	return nil
+	return s.guard.guarded(fmt.Sprintf("prune snapshot mappings of %q from %q below %s", topic, remote, below), func() error {
+		return s.db.DeleteRange(prefix, snapshotKey(topic, remote, below), pebble.Sync)
+	})
 }

@@ -65,7 +65,7 @@ func (s *Store) DeleteSubscription(topic, sub string) error {
 	if err := b.DeleteRange(imports, prefixEnd(imports), nil); err != nil {
 		return fmt.Errorf("delete subscription %q/%q: %w", topic, sub, err)
 	}
-	return commit(b, fmt.Sprintf("delete subscription %q/%q", topic, sub))
+	return s.commit(b, fmt.Sprintf("delete subscription %q/%q", topic, sub))
 }
 
 func checkStateArgs(topic, sub, remote string) error {
@@ -83,10 +83,7 @@ func (s *Store) putState(key []byte, st State, what string) error {
 		return err
 	}
 	defer s.leave()
-	if err := s.db.Set(key, encodeStateValue(st), pebble.Sync); err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	return nil
+	return s.guard.guarded(what, func() error { return s.db.Set(key, encodeStateValue(st), pebble.Sync) })
 }
 
 func (s *Store) state(key []byte, what string) (State, bool, error) {
@@ -105,4 +102,38 @@ func (s *Store) state(key []byte, what string) (State, bool, error) {
 		return State{}, false, fmt.Errorf("%s: %w", what, err)
 	}
 	return State{}, false, nil
+}
+
+// SubRemote names one stored imported state: a subscription and the
+// remote cluster it came from.
+type SubRemote struct {
+	Subscription string
+	Remote       string
+}
+
+// ImportedKeys lists every (subscription, remote) that has an imported
+// state stored for topic, in key order.
+func (s *Store) ImportedKeys(topic string) ([]SubRemote, error) {
+	if err := checkName("topic", topic); err != nil {
+		return nil, fmt.Errorf("list imported states: %w", err)
+	}
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	prefix := topicKindPrefix(topic, kindImport)
+	var out []SubRemote
+	err := scan(s.db, prefix, prefixEnd(prefix), func(k, _ []byte) (bool, error) {
+		r := keyReader{b: k[len(prefix):]}
+		sr := SubRemote{Subscription: r.name(), Remote: r.name()}
+		if err := r.end(); err != nil {
+			return false, err
+		}
+		out = append(out, sr)
+		return true, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list imported states of %q: %w", topic, err)
+	}
+	return out, nil
 }

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 )
 
@@ -73,5 +74,26 @@ func TestStatesRejectBadNames(t *testing.T) {
 	}
 	if err := s.PutImported("", "sub", "west", State{}); err == nil {
 		t.Errorf("empty topic accepted")
+	}
+}
+
+func TestImportedKeysListsEveryStoredImport(t *testing.T) {
+	s := openTestStore(t)
+	const topic = "persistent://t/ns/x"
+	for _, k := range []SubRemote{{"billing", "east"}, {"billing", "south"}, {"audit", "east"}} {
+		if err := s.PutImported(topic, k.Subscription, k.Remote, State{Seq: 1, Data: []byte{1}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.PutImported("persistent://t/ns/y", "other", "east", State{Seq: 1}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ImportedKeys(topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []SubRemote{{"audit", "east"}, {"billing", "east"}, {"billing", "south"}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("ImportedKeys = %v, want %v", got, want)
 	}
 }

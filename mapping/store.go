@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/cockroachdb/pebble"
+	"github.com/cockroachdb/pebble/vfs"
 )
 
 // ErrClosed is returned by every method called after Close.
@@ -24,6 +25,7 @@ const lockStripes = 256
 // topics proceed in parallel and share WAL syncs.
 type Store struct {
 	db    *pebble.DB
+	guard *diskGuard
 	seed  maphash.Seed
 	locks [lockStripes]sync.Mutex
 
@@ -35,6 +37,8 @@ type config struct {
 	cacheSize int64
 	logger    *slog.Logger
 	readOnly  bool
+	fs        vfs.FS
+	ballast   int64
 }
 
 // Option configures Open.
@@ -48,22 +52,40 @@ func WithCacheSize(bytes int64) Option { return func(c *config) { c.cacheSize = 
 // l (default: slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
+// WithBallast keeps a file of that many bytes beside the store and deletes
+// it when the disk fills, so that the write that hit the full disk still
+// completes; writes then pause (ErrDiskFull) until the disk has room for
+// the ballast twice over, and resume by themselves. Without a ballast a
+// full disk fails the store (ErrStoreFailed) until it is reopened.
+func WithBallast(bytes int64) Option { return func(c *config) { c.ballast = bytes } }
+
+// WithFS sets the file system (default: the operating system's).
+func WithFS(fs vfs.FS) Option { return func(c *config) { c.fs = fs } }
+
 // ReadOnly opens an existing store for inspection; writes then fail.
 func ReadOnly() Option { return func(c *config) { c.readOnly = true } }
 
 // Open opens (creating if needed) the store in directory dir.
 func Open(dir string, opts ...Option) (*Store, error) {
-	cfg := config{cacheSize: 64 << 20, logger: slog.Default()}
+	cfg := config{cacheSize: 64 << 20, logger: slog.Default(), fs: vfs.Default}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	if cfg.cacheSize <= 0 {
 		return nil, fmt.Errorf("open mapping store %s: cache size %d, expected > 0", dir, cfg.cacheSize)
 	}
+	if cfg.ballast < 0 {
+		return nil, fmt.Errorf("open mapping store %s: ballast %d bytes, expected >= 0", dir, cfg.ballast)
+	}
+	guard := &diskGuard{fs: cfg.fs, dir: dir, ballast: cfg.ballast}
+	if err := guard.open(cfg.readOnly); err != nil {
+		return nil, fmt.Errorf("open mapping store %s: %w", dir, err)
+	}
 	cache := pebble.NewCache(cfg.cacheSize)
 	defer cache.Unref()
 	db, err := pebble.Open(dir, &pebble.Options{
 		Cache:              cache,
+		FS:                 vfs.OnDiskFull(cfg.fs, guard.onDiskFull),
 		FormatMajorVersion: pebble.FormatVirtualSSTables,
 		Logger:             pebbleLogger{cfg.logger},
 		EventListener:      eventListener(cfg.logger),
@@ -72,7 +94,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open mapping store %s: %w", dir, err)
 	}
-	s := &Store{db: db, seed: maphash.MakeSeed()}
+	s := &Store{db: db, guard: guard, seed: maphash.MakeSeed()}
 	if err := s.checkSchema(cfg.readOnly); err != nil {
 		return nil, errors.Join(fmt.Errorf("open mapping store %s: %w", dir, err), db.Close())
 	}
@@ -90,7 +112,9 @@ func (s *Store) checkSchema(readOnly bool) error {
 	case !found && readOnly:
 		return nil
 	case !found:
-		return s.db.Set(schemaKey, []byte{schemaVersion}, pebble.Sync)
+		return s.guard.guarded("write schema version", func() error {
+			return s.db.Set(schemaKey, []byte{schemaVersion}, pebble.Sync)
+		})
 	case len(v) != 1 || v[0] != schemaVersion:
 		return fmt.Errorf("schema version %v, expected [%d]", v, schemaVersion)
 	}
@@ -178,11 +202,13 @@ func last(r reader, lower, upper []byte) (key, value []byte, found bool, err err
 }
 
 // commit writes b atomically and durably.
-func commit(b *pebble.Batch, what string) error {
-	if err := b.Commit(pebble.Sync); err != nil {
-		return fmt.Errorf("%s: commit: %w", what, err)
-	}
-	return nil
+func (s *Store) commit(b *pebble.Batch, what string) error {
+	return s.guard.guarded(what, func() error {
+		if err := b.Commit(pebble.Sync); err != nil {
+			return fmt.Errorf("%s: commit: %w", what, err)
+		}
+		return nil
+	})
 }
 
 // Topics lists every topic that has any stored state, sorted by name.
@@ -273,7 +299,7 @@ func (s *Store) writeTopic(topic, what string, indexed bool, fill func(*pebble.B
 	if err := fill(b); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	return commit(b, what)
+	return s.commit(b, what)
 }
 
 // pebbleLogger adapts Pebble's printf logger to slog. Pebble's info lines
@@ -297,10 +323,12 @@ func eventListener(l *slog.Logger) *pebble.EventListener {
 	}
 }
 
-// Fatalf is called by Pebble on an unrecoverable invariant violation;
-// Pebble expects it not to return.
+// Fatalf is called by Pebble on an unrecoverable error (a failed WAL
+// write among them); Pebble expects it not to return. It panics with a
+// fatalPanic, which the store's write path turns into ErrStoreFailed: a
+// full disk must not take the daemon down.
 func (p pebbleLogger) Fatalf(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	p.l.Error(msg, slog.String("component", "pebble"))
-	panic("pebble: " + msg)
+	panic(fatalPanic{msg: "pebble: " + msg})
 }

@@ -23,8 +23,9 @@ type Config struct {
 	// ("persistent://t/ns/x", partitions by their parent's name) matches one.
 	TopicPatterns []*regexp.Regexp
 	// IncludeSubscriptions, when set, keep only matching subscriptions;
-	// ExcludeSubscriptions drop matching ones. Replicator cursors
-	// (pulsar.repl.*) and non-durable cursors are always excluded.
+	// ExcludeSubscriptions drop matching ones. System cursors (any name
+	// starting with "pulsar." or "__", see IsSystemCursor) and non-durable
+	// cursors are always excluded, whatever the patterns say.
 	IncludeSubscriptions []*regexp.Regexp
 	ExcludeSubscriptions []*regexp.Regexp
 	// ControlTopic is the local name of the geo-replicated control topic
@@ -44,6 +45,10 @@ type Config struct {
 	// DiscoveryInterval is how often new topics and subscriptions are
 	// looked for (default 10s).
 	DiscoveryInterval time.Duration
+	// AdminTimeout bounds each read of a topic's cursors (default 10s), so
+	// a hung admin call holds its topic's loop and an admin slot that long
+	// at most, whatever HTTP client the admin API was given.
+	AdminTimeout time.Duration
 	// ResetThreshold: a forward jump of the mark-delete position by at least
 	// this many entries, on a subscription with no consumers attached, is
 	// applied by reset-cursor instead of individual acks (default 10000;
@@ -76,6 +81,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.ResetThreshold == 0 {
 		c.ResetThreshold = 10000
+	}
+	if c.AdminTimeout <= 0 {
+		c.AdminTimeout = 10 * time.Second
 	}
 	return c
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/apache/pulsar-client-go/pulsar"
@@ -84,26 +85,33 @@ func (cc *controlChannel) receiveLoop(ctx context.Context) {
 func (cc *controlChannel) handle(ctx context.Context, payload []byte) {
 	msg, err := snapshot.Decode(payload, cc.d.keys.Load())
 	if err != nil {
-		cc.reject(snapshot.ReasonOf(err).String())
-		cc.log.Warn("control message rejected", "err", err)
+		cc.reject(snapshot.ReasonOf(err).String(), "err", err)
 		return
 	}
 	sender, topic := senderAndTopic(msg)
 	if sender == cc.d.cfg.Cluster {
 		return // our own message, back through the shared topic
 	}
+	if !slices.Contains(cc.d.remotesOf(cc.namespace), sender) {
+		// Signed, but from no cluster this namespace replicates with: a
+		// misconfigured daemon (a misspelt cluster name) or a replay
+		// from elsewhere. Applying it could ack what nobody consumed.
+		cc.reject("unknown_sender", "sender", sender, "msgTopic", topic)
+		return
+	}
 	cc.d.metrics.UpdatesReceived.WithLabelValues(cc.d.cfg.Cluster, cc.namespace, sender, msg.Type().String()).Inc()
 	w, err := cc.d.workerFor(ctx, topic)
 	if err != nil {
-		cc.reject("out_of_scope")
-		cc.log.Debug("control message for a topic out of scope", "msgTopic", topic, "err", err)
+		cc.reject("out_of_scope", "msgTopic", topic, "err", err)
 		return
 	}
-	w.deliver(ctx, msg)
+	w.deliver(msg)
 }
 
-func (cc *controlChannel) reject(reason string) {
+// reject counts a dropped message and logs it at a bounded rate.
+func (cc *controlChannel) reject(reason string, args ...any) {
 	cc.d.metrics.UpdatesRejected.WithLabelValues(cc.d.cfg.Cluster, cc.namespace, reason).Inc()
+	cc.d.rateLog.warn(cc.log, cc.d.now(), reason, "control message rejected", args...)
 }
 
 // senderAndTopic reads who sent a message and which topic it is about.

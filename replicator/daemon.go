@@ -13,6 +13,7 @@ import (
 
 	"github.com/apache/pulsar-client-go/pulsar"
 	"github.com/apache/pulsar-client-go/pulsaradmin"
+	"github.com/apache/pulsar-client-go/pulsaradmin/pkg/rest"
 	"github.com/apache/pulsar-client-go/pulsaradmin/pkg/utils"
 
 	"github.com/subsync/subsync/cursor"
@@ -22,9 +23,12 @@ import (
 
 // Deps are the daemon's connections to the outside world.
 type Deps struct {
-	Client  pulsar.Client
-	Admin   pulsaradmin.Client
-	Store   *mapping.Store
+	Client pulsar.Client
+	Admin  pulsaradmin.Client
+	Store  *mapping.Store
+	// Entries reads a batched entry's metadata (the source-position stamp)
+	// from the admin API's raw answer.
+	Entries EntryFetcher
 	Metrics *Metrics // nil: a private registry
 	Logger  *slog.Logger
 	Now     func() time.Time // nil: time.Now
@@ -42,6 +46,8 @@ type Daemon struct {
 	// adminSlots bounds concurrent admin reads, to what the admin client
 	// keeps idle connections for: more would only open new connections.
 	adminSlots slots
+	// rateLog bounds the log lines of rejected input.
+	rateLog *rateLog
 	// epoch identifies this incarnation in every update it sends, so that
 	// receivers never mistake a restarted sequence for a stale one.
 	epoch int64
@@ -83,8 +89,8 @@ func New(cfg Config, deps Deps) (*Daemon, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if deps.Client == nil || deps.Admin == nil || deps.Store == nil {
-		return nil, errors.New("replicator: Client, Admin and Store are required")
+	if deps.Client == nil || deps.Admin == nil || deps.Store == nil || deps.Entries == nil {
+		return nil, errors.New("replicator: Client, Admin, Store and Entries are required")
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
@@ -101,6 +107,7 @@ func New(cfg Config, deps Deps) (*Daemon, error) {
 		log:        deps.Logger.With("cluster", cfg.Cluster),
 		applier:    cursor.NewApplier(deps.Client, adm, cursor.ApplierOptions{}),
 		adminSlots: make(slots, adminConcurrency),
+		rateLog:    newRateLog(rejectLogEvery),
 		epoch:      deps.Now().UnixMilli(),
 		controls:   map[string]*controlChannel{},
 		workers:    map[string]*worker{},
@@ -132,6 +139,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.log.Info("subsync daemon starting", "namespaces", d.cfg.Namespaces, "epoch", d.epoch)
 	tick := time.NewTicker(d.cfg.DiscoveryInterval)
 	defer tick.Stop()
+	if err := d.awaitIdentity(ctx, tick.C); err != nil {
+		return fmt.Errorf("replicator: %w", err)
+	}
 	for {
 		if err := d.discover(ctx); err != nil && ctx.Err() == nil {
 			d.log.Warn("discovery incomplete", "err", err)
@@ -146,6 +156,76 @@ func (d *Daemon) Run(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// errIdentity marks a definite answer that the configured identity is
+// wrong, as opposed to an admin call that failed.
+var errIdentity = errors.New("identity check failed")
+
+// awaitIdentity runs checkIdentity until Pulsar answers: a wrong identity
+// is an error; an unreachable admin API is waited for (the daemon is not
+// ready meanwhile), as Pulsar may still be starting. It returns nil when
+// ctx ends first.
+func (d *Daemon) awaitIdentity(ctx context.Context, retry <-chan time.Time) error {
+	for {
+		err := d.checkIdentity(ctx)
+		if err == nil || errors.Is(err, errIdentity) {
+			return err
+		}
+		d.log.Warn("cannot check the cluster's identity yet; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-retry:
+		}
+	}
+}
+
+// checkIdentity refuses to start under a cluster name Pulsar does not
+// know, or for a namespace that does not replicate between this cluster
+// and another. A misspelt name would otherwise make the real local
+// cluster look like a remote, whose updates this daemon would apply.
+func (d *Daemon) checkIdentity(ctx context.Context) error {
+	known, err := d.deps.Admin.Clusters().ListWithContext(ctx)
+	if err != nil {
+		return fmt.Errorf("cluster %q: listing the clusters Pulsar knows: %w", d.cfg.Cluster, err)
+	}
+	if !slices.Contains(known, d.cfg.Cluster) {
+		return fmt.Errorf("%w: cluster %q is not a cluster Pulsar knows; expected one of %q", errIdentity, d.cfg.Cluster, known)
+	}
+	var errs []error
+	for _, ns := range d.cfg.Namespaces {
+		if err := d.checkNamespace(ctx, ns); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (d *Daemon) checkNamespace(ctx context.Context, ns string) error {
+	clusters, err := d.deps.Admin.Namespaces().GetNamespaceReplicationClustersWithContext(ctx, ns)
+	switch {
+	case isClientError(err):
+		return fmt.Errorf("%w: namespace %s: reading its replication clusters: %w", errIdentity, ns, err)
+	case err != nil:
+		return fmt.Errorf("namespace %s: reading its replication clusters: %w", ns, err)
+	case !slices.Contains(clusters, d.cfg.Cluster):
+		return fmt.Errorf("%w: namespace %s replicates to %q, not to this cluster %q", errIdentity, ns, clusters, d.cfg.Cluster)
+	case !slices.ContainsFunc(clusters, func(c string) bool { return c != d.cfg.Cluster }):
+		return fmt.Errorf("%w: namespace %s replicates to %q only; expected at least one other cluster to sync with", errIdentity, ns, d.cfg.Cluster)
+	}
+	return nil
+}
+
+// isClientError reports an admin answer of 4xx (e.g. no such namespace):
+// asking again will not change it.
+func isClientError(err error) bool {
+	var re rest.Error
+	if errors.As(err, &re) {
+		return re.Code >= 400 && re.Code < 500
+	}
+	var rp *rest.Error
+	return errors.As(err, &rp) && rp != nil && rp.Code >= 400 && rp.Code < 500
 }
 
 // shutdown waits for every loop to finish its last flush, then closes
@@ -192,6 +272,20 @@ func (d *Daemon) reportStoreSize() {
 	if st, err := d.deps.Store.Stats(); err == nil {
 		d.metrics.StoreBytes.WithLabelValues(d.cfg.Cluster).Set(float64(st.DiskBytes))
 	}
+	err := d.deps.Store.WriteError()
+	full, failed := errors.Is(err, mapping.ErrDiskFull), errors.Is(err, mapping.ErrStoreFailed)
+	d.metrics.StoreRefusing.WithLabelValues(d.cfg.Cluster, "disk_full").Set(boolGauge(full))
+	d.metrics.StoreRefusing.WithLabelValues(d.cfg.Cluster, "failed").Set(boolGauge(failed))
+	if err != nil {
+		d.log.Error("store refuses writes; tails, exports and imports wait", "err", err)
+	}
+}
+
+func boolGauge(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // discover opens control channels and starts a worker for every topic
@@ -349,10 +443,10 @@ func partitionedParent(topic string) string {
 	return topic[:i]
 }
 
-// subscriptionInScope: never replicator cursors or subsync's own control
+// subscriptionInScope: never system cursors or subsync's own control
 // subscriptions; then the include and exclude patterns.
 func (d *Daemon) subscriptionInScope(sub string) bool {
-	if strings.HasPrefix(sub, "pulsar.repl.") || strings.HasPrefix(sub, "subsync-") && sub == d.controlSubscription() {
+	if IsSystemCursor(sub) || sub == d.controlSubscription() {
 		return false
 	}
 	for _, p := range d.cfg.ExcludeSubscriptions {
@@ -371,6 +465,15 @@ func (d *Daemon) subscriptionInScope(sub string) bool {
 	return false
 }
 
+// IsSystemCursor reports whether a cursor belongs to Pulsar itself: its
+// geo-replicators (pulsar.repl.*), the compactor (__compaction),
+// deduplication (pulsar.dedup) and any other "pulsar." or "__" name.
+// Moving such a cursor breaks the feature that owns it (compacted reads,
+// replication, dedup), so no configuration can bring one into scope.
+func IsSystemCursor(name string) bool {
+	return strings.HasPrefix(name, "pulsar.") || strings.HasPrefix(name, "__")
+}
+
 // remotesOf returns the namespace's remote clusters as last discovered.
 func (d *Daemon) remotesOf(ns string) []string {
 	d.mu.Lock()
@@ -387,6 +490,10 @@ func (d *Daemon) fullStateInterval() time.Duration {
 func (d *Daemon) Healthy() error {
 	if !d.running.Load() {
 		return errors.New("daemon is not running")
+	}
+	// A failed store needs a restart to reopen it; a full disk does not.
+	if err := d.deps.Store.WriteError(); errors.Is(err, mapping.ErrStoreFailed) {
+		return err
 	}
 	return nil
 }
@@ -413,5 +520,3 @@ func (d *Daemon) workerList() []*worker {
 	slices.SortFunc(out, func(a, b *worker) int { return strings.Compare(a.topic, b.topic) })
 	return out
 }
-
-var _ = snapshot.NextEpoch

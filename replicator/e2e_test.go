@@ -34,6 +34,7 @@ type pair struct {
 	done    map[string]chan struct{}
 	daemons map[string]*Daemon
 	dirs    map[string]string
+	webs    map[string]string
 }
 
 func testKeys(t testing.TB) *snapshot.Keyring {
@@ -48,17 +49,22 @@ func testKeys(t testing.TB) *snapshot.Keyring {
 
 func newPair(t *testing.T) *pair { return newPairTB(t) }
 
-func newPairTB(t testing.TB) *pair {
+func newPairTB(t testing.TB, tweaks ...func(*emulator.ClusterOptions)) *pair {
 	t.Helper()
-	sim, err := emulator.Start(emulator.Options{Clusters: []emulator.ClusterOptions{
-		{Name: "east", LedgerMaxEntries: 50}, {Name: "west", LedgerMaxEntries: 50}}})
+	opts := []emulator.ClusterOptions{{Name: "east", LedgerMaxEntries: 50}, {Name: "west", LedgerMaxEntries: 50}}
+	for i := range opts {
+		for _, tw := range tweaks {
+			tw(&opts[i])
+		}
+	}
+	sim, err := emulator.Start(emulator.Options{Clusters: opts})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(sim.Close)
 	p := &pair{sim: sim, ns: "public/geo", keys: testKeys(t), clients: map[string]pulsar.Client{},
 		admins: map[string]pulsaradmin.Client{}, cancel: map[string]context.CancelFunc{},
-		done: map[string]chan struct{}{}, daemons: map[string]*Daemon{}, dirs: map[string]string{}}
+		done: map[string]chan struct{}{}, daemons: map[string]*Daemon{}, dirs: map[string]string{}, webs: map[string]string{}}
 	for _, c := range sim.Clusters() {
 		adm, err := pulsaradmin.NewClient(&config.Config{WebServiceURL: c.WebURL()})
 		if err != nil {
@@ -77,6 +83,7 @@ func newPairTB(t testing.TB) *pair {
 		t.Cleanup(cl.Close)
 		p.clients[c.Name()], p.admins[c.Name()] = cl, adm
 		p.dirs[c.Name()] = t.TempDir()
+		p.webs[c.Name()] = c.WebURL()
 	}
 	return p
 }
@@ -99,7 +106,8 @@ func (p *pair) startDaemonTB(t testing.TB, cluster string, exportInterval time.D
 		ExportInterval: exportInterval, SnapshotInterval: 500 * time.Millisecond,
 		DiscoveryInterval:    300 * time.Millisecond,
 		ExcludeSubscriptions: []*regexp.Regexp{regexp.MustCompile("^pip33")}},
-		Deps{Client: p.clients[cluster], Admin: p.admins[cluster], Store: store, Logger: logger.With("daemon", cluster)})
+		Deps{Client: p.clients[cluster], Admin: p.admins[cluster], Store: store, Logger: logger.With("daemon", cluster),
+			Entries: HTTPEntries{WebServiceURL: p.webs[cluster]}})
 	if err != nil {
 		t.Fatal(err)
 	}

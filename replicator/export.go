@@ -22,6 +22,11 @@ func (w *worker) export(ctx context.Context, now time.Time, ts cursor.TopicState
 		if !w.subscriptionInScope(sub) {
 			continue
 		}
+		if err := ts.CheckCursor(st); err != nil {
+			w.d.metrics.CursorsRefused.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic, sub).Inc()
+			w.d.rateLog.warn(w.log, w.d.now(), "cursor_refused", "cursor refused, not exported", "subscription", sub, "err", err)
+			continue
+		}
 		set, err := ackset.FromCursor(st.MarkDelete, st.Deleted, runs)
 		if err != nil {
 			w.log.Error("translating cursor failed", "subscription", sub, "err", err)
@@ -45,8 +50,13 @@ func (w *worker) export(ctx context.Context, now time.Time, ts cursor.TopicState
 func (w *worker) exportOne(ctx context.Context, now time.Time, sub string, mdp ackset.Position, prev *exportState, set ackset.Set) error {
 	epoch, seq := prev.epoch, prev.seq+1
 	if !prev.current {
-		// A new incarnation starts a new stream, with a full state.
+		// A new incarnation starts a new stream, with a full state. Its
+		// epoch is stored before anything carries it: a restart after a
+		// publish whose checkpoint failed must still pick a greater one.
 		epoch, seq = snapshot.NextEpoch(prev.epoch, w.d.epoch), 1
+		if err := w.storeExport(sub, epoch, 0, prev.set); err != nil {
+			return err
+		}
 	}
 	full := !prev.current || now.Sub(prev.lastFull) >= w.d.fullStateInterval()
 	delta := ackset.Diff(prev.set, set)
@@ -67,12 +77,8 @@ func (w *worker) exportOne(ctx context.Context, now time.Time, sub string, mdp a
 	if err := w.ctrl.publish(ctx, u); err != nil {
 		return err
 	}
-	stored, err := encodeState(epoch, set)
-	if err != nil {
+	if err := w.storeExport(sub, epoch, u.Sequence, set); err != nil {
 		return err
-	}
-	if err := w.d.deps.Store.PutExported(w.topic, sub, mapping.State{Seq: u.Sequence, Data: stored}); err != nil {
-		return fmt.Errorf("checkpointing export: %w", err)
 	}
 	kind := "delta"
 	next := &exportState{epoch: epoch, seq: u.Sequence, set: set, lastFull: prev.lastFull, current: true}
@@ -84,6 +90,18 @@ func (w *worker) exportOne(ctx context.Context, now time.Time, sub string, mdp a
 	w.mu.Unlock()
 	w.d.metrics.UpdatesSent.WithLabelValues(w.d.cfg.Cluster, w.namespace, kind).Inc()
 	w.d.metrics.AcksExported.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic, sub).Add(float64(delta.Added.Cardinality()))
+	return nil
+}
+
+// storeExport checkpoints what was (or is about to be) exported for sub.
+func (w *worker) storeExport(sub string, epoch int64, seq uint64, set ackset.Set) error {
+	stored, err := encodeState(epoch, set)
+	if err != nil {
+		return err
+	}
+	if err := w.d.deps.Store.PutExported(w.topic, sub, mapping.State{Seq: seq, Data: stored}); err != nil {
+		return fmt.Errorf("checkpointing export of %s: %w", sub, err)
+	}
 	return nil
 }
 

@@ -16,10 +16,14 @@ import (
 // conditions keep even that from happening.
 func (w *worker) gcBound(ts cursor.TopicState, runs []ackset.Run, remotes []string) (ackset.Position, bool) {
 	var subs []string
-	for sub := range ts.Subscriptions {
-		if w.subscriptionInScope(sub) {
-			subs = append(subs, sub)
+	for sub, st := range ts.Subscriptions {
+		if !w.subscriptionInScope(sub) {
+			continue
 		}
+		if ts.CheckCursor(st) != nil {
+			return ackset.Position{}, false // its mark-delete position proves nothing
+		}
+		subs = append(subs, sub)
 	}
 	if len(subs) == 0 || len(remotes) == 0 {
 		return ackset.Position{}, false

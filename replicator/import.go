@@ -2,6 +2,7 @@ package replicator
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/subsync/subsync/ackset"
@@ -13,8 +14,18 @@ import (
 // importUpdate merges a remote cluster's update into its known acked set
 // for the subscription, persists it, and leaves applying to the next tick.
 func (w *worker) importUpdate(u *snapshot.Update) {
+	if IsSystemCursor(u.Subscription) {
+		w.reject("system_cursor")
+		return
+	}
 	if !w.subscriptionInScope(u.Subscription) {
 		w.reject("out_of_scope")
+		return
+	}
+	nowMs := w.d.now().UnixMilli()
+	if !snapshot.EpochPlausible(u.Epoch, nowMs) {
+		// Accepted, it would make every later update of the stream stale.
+		w.reject("epoch_ahead")
 		return
 	}
 	k := subRemote{sub: u.Subscription, remote: u.Sender}
@@ -22,6 +33,11 @@ func (w *worker) importUpdate(u *snapshot.Update) {
 	if err != nil {
 		w.log.Error("reading imported state failed", "subscription", k.sub, "remoteCluster", k.remote, "err", err)
 		return
+	}
+	if last, ok := w.seq.Last(snapshot.KeyOf(u)); ok && !snapshot.EpochPlausible(last.Epoch, nowMs) {
+		// Accepted while this daemon's clock ran ahead: it no longer
+		// holds the stream, the sender's next full state does.
+		w.seq.Forget(snapshot.KeyOf(u))
 	}
 	switch w.seq.Classify(u) {
 	case snapshot.Stale:
@@ -34,7 +50,7 @@ func (w *worker) importUpdate(u *snapshot.Update) {
 	next, added, err := mergeUpdate(is.set, u)
 	if err != nil {
 		w.reject("bad_payload")
-		w.log.Warn("update payload rejected", "subscription", k.sub, "remoteCluster", k.remote, "err", err)
+		w.d.rateLog.warn(w.log, w.d.now(), "bad_payload", "update payload rejected", "subscription", k.sub, "remoteCluster", k.remote, "err", err)
 		return
 	}
 	stored, err := encodeState(u.Epoch, next)
@@ -94,11 +110,18 @@ func (w *worker) importStateOf(k subRemote) (*importState, error) {
 	}
 	if found {
 		epoch, set, err := decodeState(st.Data)
-		if err == nil {
+		switch {
+		case err == nil && snapshot.EpochPlausible(epoch, w.d.now().UnixMilli()):
 			is.set, is.epoch, is.seq = set, epoch, st.Seq
 			w.seq.Restore(snapshot.StreamKey{Topic: w.topic, Subscription: k.sub, Sender: k.remote},
 				snapshot.Applied{Epoch: epoch, Sequence: st.Seq})
-		} else {
+		case err == nil:
+			// Stored before epochs were bounded: keep the set, but let the
+			// sender's next full state take over the stream.
+			is.set = set
+			w.log.Warn("stored import has an epoch far ahead of the clock; waiting for the next full state",
+				"subscription", k.sub, "remoteCluster", k.remote, "epoch", epoch)
+		default:
 			w.log.Warn("stored import unreadable; waiting for the next full state", "subscription", k.sub, "remoteCluster", k.remote, "err", err)
 		}
 	}
@@ -108,16 +131,25 @@ func (w *worker) importStateOf(k subRemote) (*importState, error) {
 	return is, nil
 }
 
-// restoreImports loads every stored import of the topic's subscriptions so
-// they are applied even before the remote sends again.
-func (w *worker) restoreImports(subs []string, remotes []string) {
-	for _, s := range subs {
-		for _, r := range remotes {
-			if _, err := w.importStateOf(subRemote{s, r}); err != nil {
-				w.log.Warn("restoring import failed", "subscription", s, "remoteCluster", r, "err", err)
-			}
+// restoreImports loads every import the store holds for the topic, so
+// that a restarted daemon applies them without waiting for the remote to
+// send again: after a failover the remote may never send again, and an
+// import persisted but not yet applied (deferred, failed, interrupted)
+// would otherwise be lost on the standby.
+func (w *worker) restoreImports() error {
+	keys, err := w.d.deps.Store.ImportedKeys(w.topic)
+	if err != nil {
+		return fmt.Errorf("restoring imports of %s: %w", w.topic, err)
+	}
+	for _, k := range keys {
+		if IsSystemCursor(k.Subscription) || !w.subscriptionInScope(k.Subscription) {
+			continue
+		}
+		if _, err := w.importStateOf(subRemote{k.Subscription, k.Remote}); err != nil {
+			return fmt.Errorf("restoring import of %s from %s: %w", k.Subscription, k.Remote, err)
 		}
 	}
+	return nil
 }
 
 // applyAll makes every local cursor include what remote clusters

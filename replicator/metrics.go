@@ -1,6 +1,10 @@
 package replicator
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"slices"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Metric names follow Pulsar's own (pulsar_ prefix, snake case) and its
 // label names: cluster, namespace, topic, subscription, remote_cluster.
@@ -11,28 +15,31 @@ type Metrics struct {
 	// Registry serves /metrics.
 	Registry *prometheus.Registry
 
-	SyncLagSeconds   *prometheus.GaugeVec
-	SyncLagEntries   *prometheus.GaugeVec
-	AcksExported     *prometheus.CounterVec
-	AcksImported     *prometheus.CounterVec
-	AcksApplied      *prometheus.CounterVec
-	AcksDeferred     *prometheus.CounterVec
-	AcksSkipped      *prometheus.CounterVec
-	Deferred         *prometheus.GaugeVec
-	UpdatesSent      *prometheus.CounterVec
-	UpdatesReceived  *prometheus.CounterVec
-	UpdatesRejected  *prometheus.CounterVec
-	ApplyErrors      *prometheus.CounterVec
-	TailEntries      *prometheus.CounterVec
-	TailUnmapped     *prometheus.CounterVec
-	TailLagEntries   *prometheus.GaugeVec
-	IndexRuns        *prometheus.GaugeVec
-	IndexPruned      *prometheus.CounterVec
-	StoreBytes       *prometheus.GaugeVec
-	SnapshotRTT      *prometheus.HistogramVec
-	SnapshotTimeouts *prometheus.CounterVec
-	ReplicationLag   *prometheus.GaugeVec
-	TopicsInScope    *prometheus.GaugeVec
+	SyncLagSeconds    *prometheus.GaugeVec
+	SyncLagEntries    *prometheus.GaugeVec
+	AcksExported      *prometheus.CounterVec
+	AcksImported      *prometheus.CounterVec
+	AcksApplied       *prometheus.CounterVec
+	AcksDeferred      *prometheus.CounterVec
+	AcksSkipped       *prometheus.CounterVec
+	Deferred          *prometheus.GaugeVec
+	UpdatesSent       *prometheus.CounterVec
+	UpdatesReceived   *prometheus.CounterVec
+	UpdatesRejected   *prometheus.CounterVec
+	ApplyErrors       *prometheus.CounterVec
+	CursorsRefused    *prometheus.CounterVec
+	TailEntries       *prometheus.CounterVec
+	TailUnmapped      *prometheus.CounterVec
+	TailStampsRefused *prometheus.CounterVec
+	TailLagEntries    *prometheus.GaugeVec
+	IndexRuns         *prometheus.GaugeVec
+	IndexPruned       *prometheus.CounterVec
+	StoreBytes        *prometheus.GaugeVec
+	StoreRefusing     *prometheus.GaugeVec
+	SnapshotRTT       *prometheus.HistogramVec
+	SnapshotTimeouts  *prometheus.CounterVec
+	ReplicationLag    *prometheus.GaugeVec
+	TopicsInScope     *prometheus.GaugeVec
 }
 
 var (
@@ -69,12 +76,15 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 	m.UpdatesReceived = counter("updates_received_total", "Control-topic messages received from remote clusters, by type.", []string{"cluster", "namespace", "remote_cluster", "type"})
 	m.UpdatesRejected = counter("updates_rejected_total", "Control-topic messages rejected or not applied, by reason (bad_signature, unknown_key, malformed, unsupported_version, unsupported_type, stale, gap, out_of_scope, bad_payload).", []string{"cluster", "namespace", "reason"})
 	m.ApplyErrors = counter("apply_errors_total", "Failed attempts to apply a remote state to a local cursor.", remoteLabels)
+	m.CursorsRefused = counter("cursors_refused_total", "Reads of a local cursor refused and not exported: a position beyond the last confirmed entry or outside the topic's ledgers.", subLabels)
 	m.TailEntries = counter("tail_entries_total", "Entries read by the tail into the index.", topicLabels)
 	m.TailUnmapped = counter("tail_unmapped_total", "Replicated entries without a source-position stamp, left out of the index (never acknowledged by subsync).", topicLabels)
+	m.TailStampsRefused = counter("tail_stamps_refused_total", "Entries left out of the index because their identity could not be established safely, by reason (no_stamp, ambiguous_stamp, stamp_in_batch_member, batch_unreadable, not_a_batch, chunked, fetch_failed).", append(slices.Clone(topicLabels), "reason"))
 	m.TailLagEntries = gauge("tail_lag_entries", "Entries between the tail's position and the topic's last confirmed entry (within one ledger; -1 when unknown).", topicLabels)
 	m.IndexRuns = gauge("index_runs", "Runs in the topic's tail index.", topicLabels)
 	m.IndexPruned = counter("index_prunes_total", "Times the tail index was pruned below entries every subscription and every remote has acknowledged.", topicLabels)
 	m.StoreBytes = gauge("store_size_bytes", "Approximate on-disk size of the Pebble store.", []string{"cluster"})
+	m.StoreRefusing = gauge("store_writes_refused", "1 while the Pebble store refuses writes, by reason (disk_full: paused until space returns; failed: restart needed).", []string{"cluster", "reason"})
 	m.SnapshotRTT = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: metricPrefix + "snapshot_rtt_seconds",
 		Help:    "Snapshot request to response round-trip time through the control topic.",
 		Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}}, []string{"cluster", "namespace", "remote_cluster"})

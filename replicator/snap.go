@@ -33,16 +33,25 @@ func (w *worker) snapshotTick(ctx context.Context, now time.Time, ts cursor.Topi
 		w.log.Warn("starting snapshot failed", "err", err)
 		return
 	}
-	repl := map[string]ackset.Position{}
-	for remote, c := range ts.Replicators {
-		repl[remote] = c.MarkDelete
-	}
 	w.mu.Lock()
-	w.replAtRequest[req.ID] = repl
+	w.replAtRequest[req.ID] = replicatorMarks(ts)
 	w.mu.Unlock()
 	if err := w.ctrl.publish(ctx, &req); err != nil {
 		w.log.Warn("publishing snapshot request failed", "err", err)
 	}
+}
+
+// replicatorMarks is each geo-replicator cursor's mark-delete position,
+// leaving out cursors the topic's layout contradicts: an impossible one
+// would pass entries the remote lacks off as skipped for good.
+func replicatorMarks(ts cursor.TopicState) map[string]ackset.Position {
+	out := map[string]ackset.Position{}
+	for remote, c := range ts.Replicators {
+		if ts.CheckCursor(c) == nil {
+			out[remote] = c.MarkDelete
+		}
+	}
+	return out
 }
 
 func (w *worker) countAbandoned(a snapshot.Abandoned) {
@@ -60,6 +69,10 @@ func (w *worker) countAbandoned(a snapshot.Abandoned) {
 // LAC" to mean the index holds every copy that had arrived.
 func (w *worker) respond(ctx context.Context, req *snapshot.SnapshotRequest) {
 	if req.Requester == w.d.cfg.Cluster {
+		return
+	}
+	if v := w.requests.Admit(*req, w.d.now().UnixMilli()); v != snapshot.RequestNew {
+		w.reject(v.String())
 		return
 	}
 	ts, runs, ok := w.readState(ctx)

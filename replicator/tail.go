@@ -2,10 +2,11 @@ package replicator
 
 import (
 	"context"
+	"maps"
 	"time"
 
 	"github.com/apache/pulsar-client-go/pulsar"
-	"github.com/apache/pulsar-client-go/pulsaradmin/pkg/utils"
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/subsync/subsync/ackset"
 	"github.com/subsync/subsync/mapping"
@@ -37,6 +38,10 @@ func (w *worker) tailLoop(ctx context.Context) {
 func (w *worker) tailOnce(ctx context.Context) error {
 	w.mu.Lock()
 	start, started := w.tail.position, w.tail.started
+	// The newest stamp per origin as of the checkpoint. Stamps read after
+	// it count only once flushed: a failed flush re-reads those entries,
+	// and they must not then look like stale copies of themselves.
+	stamps := maps.Clone(w.tail.lastStamp)
 	w.mu.Unlock()
 	startID := pulsar.EarliestMessageID()
 	if started {
@@ -74,7 +79,7 @@ func (w *worker) tailOnce(ctx context.Context) error {
 			// A batch delivers one message per index, all at one position;
 			// after a restart the checkpointed entry may come again.
 			if !lastOK || last.Less(pos) {
-				w.appendEntry(ctx, b, pos, msg)
+				w.appendEntry(ctx, b, stamps, pos, msg)
 				last, lastOK = pos, true
 				if window == nil {
 					flushAt = time.Now().Add(tailFlushEvery)
@@ -82,11 +87,12 @@ func (w *worker) tailOnce(ctx context.Context) error {
 				}
 			}
 		} else if ctx.Err() != nil {
-			w.flushTail(b, last, lastOK)
+			// Best effort: what is not flushed is read again after a restart.
+			_ = w.flushTail(b, last, lastOK, stamps)
 			return nil
 		}
 		if window != nil && (time.Now().After(flushAt) || b.Pending() >= 10000) {
-			if err := w.flushTail(b, last, lastOK); err != nil {
+			if err := w.flushTail(b, last, lastOK, stamps); err != nil {
 				return err
 			}
 			windows.stop()
@@ -95,13 +101,14 @@ func (w *worker) tailOnce(ctx context.Context) error {
 	}
 }
 
-// appendEntry adds one entry to the run builder. A replicated entry whose
-// source position cannot be established safely is left out of the index
-// (so never acknowledged by subsync) and counted.
-func (w *worker) appendEntry(ctx context.Context, b *mapping.RunBuilder, pos ackset.Position, msg pulsar.Message) {
+// appendEntry adds one entry to the run builder and its stamp to stamps,
+// the tail's unflushed view of the newest stamp per origin. A replicated
+// entry whose source position cannot be established safely is left out of
+// the index (so never acknowledged by subsync) and counted.
+func (w *worker) appendEntry(ctx context.Context, b *mapping.RunBuilder, stamps map[string]ackset.Position, pos ackset.Position, msg pulsar.Message) {
 	labels := []string{w.d.cfg.Cluster, w.namespace, w.topic}
 	w.d.metrics.TailEntries.WithLabelValues(labels...).Inc()
-	id, ok := w.entryIDOf(ctx, pos, msg)
+	id, ok := w.entryIDOf(ctx, stamps, pos, msg)
 	if !ok {
 		w.d.metrics.TailUnmapped.WithLabelValues(labels...).Inc()
 		// The gap breaks the current run, as a hidden marker does.
@@ -111,9 +118,9 @@ func (w *worker) appendEntry(ctx context.Context, b *mapping.RunBuilder, pos ack
 		w.log.Error("tail index append rejected", "position", pos.String(), "err", err)
 		return
 	}
-	w.mu.Lock()
-	w.noteOrigin(id)
-	w.mu.Unlock()
+	if id.Origin != w.d.cfg.Cluster {
+		stamps[id.Origin] = id.Position()
+	}
 }
 
 // entryIDOf is the cluster-independent identity of the entry at pos.
@@ -121,10 +128,18 @@ func (w *worker) appendEntry(ctx context.Context, b *mapping.RunBuilder, pos ack
 // For a replicated entry it is the broker's source-position stamp. The
 // client shows a batch's messages with their own properties only, so for
 // a batch the stamp is read from the entry's metadata through the admin
-// API; a stamp seen in a message's properties is trusted only for an
-// entry of one message. A stamp must grow per origin: one that does not
-// (a re-sent duplicate, or a stale copy of the property) is not mapped.
-func (w *worker) entryIDOf(ctx context.Context, pos ackset.Position, msg pulsar.Message) (ackset.EntryID, bool) {
+// API (batchEntryStamp); a stamp seen in a message's properties is trusted
+// only for an entry of one message. A stamp must grow per origin: one that
+// does not (a re-sent duplicate, or a stale copy of the property) is not
+// mapped. A chunked message is not mapped at all: the client delivers it
+// once, at its last chunk, after the entries interleaved with its chunks,
+// so its chunks cannot all be mapped, and mapping some would sync a part
+// of a message.
+func (w *worker) entryIDOf(ctx context.Context, stamps map[string]ackset.Position, pos ackset.Position, msg pulsar.Message) (ackset.EntryID, bool) {
+	if isChunked(msg.ID()) {
+		w.refuseStamp(stampChunked)
+		return ackset.EntryID{}, false
+	}
 	if !msg.IsReplicated() {
 		return ackset.EntryID{Origin: w.d.cfg.Cluster, Ledger: pos.Ledger, Entry: pos.Entry}, true
 	}
@@ -144,40 +159,58 @@ func (w *worker) entryIDOf(ctx context.Context, pos ackset.Position, msg pulsar.
 		w.log.Warn("unusable source-position stamp", "position", pos.String(), "stamp", stamp, "replicatedFrom", origin)
 		return ackset.EntryID{}, false
 	}
-	w.mu.Lock()
-	last, seen := w.tail.lastStamp[origin]
-	w.mu.Unlock()
-	if seen && !last.Less(src) {
+	if last, seen := stamps[origin]; seen && !last.Less(src) {
 		return ackset.EntryID{}, false
 	}
 	return ackset.EntryID{Origin: origin, Ledger: src.Ledger, Entry: src.Entry}, true
 }
 
-// noteOrigin remembers the newest stamp per origin (w.mu held).
-func (w *worker) noteOrigin(id ackset.EntryID) {
-	if id.Origin == w.d.cfg.Cluster {
-		return
-	}
-	w.tail.lastStamp[id.Origin] = id.Position()
-}
-
-// entryStamp reads the stamp from the entry's own metadata.
+// entryStamp reads a batched entry's stamp from the admin API's raw
+// answer, never from a map that merges the batch members' properties.
 func (w *worker) entryStamp(ctx context.Context, pos ackset.Position) (string, bool) {
-	tn, err := utils.GetTopicName(w.topic)
+	h, body, err := w.d.deps.Entries.FetchEntry(ctx, w.topic, pos)
 	if err != nil {
+		w.refuseStamp(stampFetchFailed)
+		w.d.rateLog.warn(w.log, w.d.now(), "entry_fetch_failed", "reading entry metadata failed", "position", pos.String(), "err", err)
 		return "", false
 	}
-	msgs, err := w.d.deps.Admin.Subscriptions().GetMessagesByIDWithContext(ctx, *tn, pos.Ledger, pos.Entry)
-	if err != nil || len(msgs) == 0 {
-		w.log.Warn("reading entry metadata failed", "position", pos.String(), "err", err)
+	stamp, reason := batchEntryStamp(h, body)
+	if reason != "" {
+		w.refuseStamp(reason)
 		return "", false
 	}
-	stamp, ok := msgs[0].Properties[SourcePositionProperty]
-	return stamp, ok
+	return stamp, true
 }
 
-// flushTail persists completed runs with the checkpoint in one batch.
-func (w *worker) flushTail(b *mapping.RunBuilder, last ackset.Position, ok bool) error {
+func (w *worker) refuseStamp(reason string) {
+	w.d.metrics.TailStampsRefused.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic, reason).Inc()
+}
+
+// isChunked reports whether id names a chunked message: its wire form
+// carries the first chunk's id (MessageIdData.first_chunk_message_id).
+func isChunked(id pulsar.MessageID) bool {
+	const firstChunkField = 7
+	b := id.Serialize()
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return false
+		}
+		if num == firstChunkField {
+			return true
+		}
+		b = b[n:]
+		if n = protowire.ConsumeFieldValue(num, typ, b); n < 0 {
+			return false
+		}
+		b = b[n:]
+	}
+	return false
+}
+
+// flushTail persists completed runs with the checkpoint in one batch; only
+// then do the stamps read up to the checkpoint become the tail's own.
+func (w *worker) flushTail(b *mapping.RunBuilder, last ackset.Position, ok bool, stamps map[string]ackset.Position) error {
 	if !ok {
 		return nil
 	}
@@ -193,6 +226,7 @@ func (w *worker) flushTail(b *mapping.RunBuilder, last ackset.Position, ok bool)
 	}
 	w.mu.Lock()
 	w.tail.position, w.tail.started = last, true
+	w.tail.lastStamp = maps.Clone(stamps)
 	for _, r := range runs {
 		w.observeRun(r)
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/subsync/subsync/ackset"
 	"github.com/subsync/subsync/cursor"
-	"github.com/subsync/subsync/mapping"
 	"github.com/subsync/subsync/snapshot"
 )
 
@@ -37,6 +36,7 @@ type worker struct {
 	remotes  map[string]*remoteSnapshot
 	seq      *snapshot.Sequencer
 	tracker  *snapshot.Tracker
+	requests snapshot.RequestFilter // loop goroutine only: requests answered
 	lastSnap time.Time
 	// replAtRequest remembers, per pending snapshot request, each
 	// replicator cursor's mark-delete position when it was sent.
@@ -131,7 +131,7 @@ func newWorker(d *Daemon, topic, ns string, ctrl *controlChannel) (*worker, erro
 }
 
 // restore reloads what the store remembers: the tail checkpoint and
-// watermarks, exported and imported states.
+// watermarks, and the imported states (exported ones load lazily).
 func (w *worker) restore() error {
 	st := w.d.deps.Store
 	cp, ok, err := st.TailCheckpoint(w.topic)
@@ -154,7 +154,7 @@ func (w *worker) restore() error {
 		}
 	}
 	w.indexRuns = len(runs)
-	return nil
+	return w.restoreImports()
 }
 
 var (
@@ -170,12 +170,17 @@ func (w *worker) observeRun(r ackset.Run) {
 	}
 }
 
-// deliver queues a control message for the loop goroutine.
-func (w *worker) deliver(ctx context.Context, msg snapshot.Message) {
+// deliver queues a control message for the loop goroutine, or drops and
+// counts it when the queue is full: the namespace's control loop must
+// never wait for one topic (its admin calls may be slow). A dropped update
+// costs a gap until the next full state, a dropped snapshot message one
+// snapshot round; neither acknowledges anything.
+func (w *worker) deliver(msg snapshot.Message) {
 	select {
 	case w.inbox <- msg:
-	case <-ctx.Done():
-	case <-w.done:
+	default:
+		w.reject("inbox_full")
+		w.d.rateLog.warn(w.log, w.d.now(), "inbox_full", "topic busy; control message dropped", "type", msg.Type().String())
 	}
 }
 
@@ -242,7 +247,9 @@ func (w *worker) readState(ctx context.Context) (cursor.TopicState, []ackset.Run
 	if err := w.d.adminSlots.acquire(ctx); err != nil {
 		return cursor.TopicState{}, nil, false
 	}
-	ts, err := cursor.ReadTopicCached(ctx, w.d.admin, w.topic, &w.stats, w.d.now())
+	readCtx, cancel := context.WithTimeout(ctx, w.d.cfg.AdminTimeout)
+	ts, err := cursor.ReadTopicCached(readCtx, w.d.admin, w.topic, &w.stats, w.d.now())
+	cancel()
 	w.d.adminSlots.release()
 	if err != nil {
 		w.log.Warn("reading cursors failed", "err", err)
@@ -269,7 +276,7 @@ func (w *worker) readState(ctx context.Context) (cursor.TopicState, []ackset.Run
 // entry after the remote's last snapshot watermark counts (w.mu held).
 func (w *worker) replicationLagLocked(remote string) int64 {
 	lac := w.state.LastConfirmed
-	if repl, ok := w.state.Replicators[remote]; ok {
+	if repl, ok := w.state.Replicators[remote]; ok && w.state.CheckCursor(repl) == nil {
 		pending := localEntriesAfter(w.runs, w.d.cfg.Cluster, &repl.MarkDelete, lac)
 		return int64(pending.Difference(rangesSet(w.d.cfg.Cluster, repl.Deleted)).Cardinality())
 	}
@@ -367,5 +374,3 @@ func (w *worker) handle(ctx context.Context, msg snapshot.Message) {
 
 // inScope applies the subscription include/exclude patterns.
 func (w *worker) subscriptionInScope(sub string) bool { return w.d.subscriptionInScope(sub) }
-
-var _ = mapping.State{}

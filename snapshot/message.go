@@ -2,7 +2,7 @@ package snapshot
 
 import (
 	"fmt"
-	"math"
+	"time"
 
 	"github.com/subsync/subsync/ackset"
 )
@@ -118,13 +118,27 @@ func (*Update) Type() MessageType { return TypeUpdate }
 // given the previous incarnation's epoch (0 if none): the start time, unless
 // the clock went backwards, in which case previous+1 keeps epochs strictly
 // increasing. The sender must persist the result before using it.
-// At math.MaxInt64 it stays there: no clock reaches it honestly.
+//
+// A previous epoch beyond what EpochPlausible accepts at nowMs (the clock
+// had jumped ahead, or the store was tampered with) is not continued:
+// every receiver would reject previous+1 for good. The clock's own time is
+// used instead; a receiver that had accepted the earlier epoch ignores
+// the new one for at most MaxEpochLead.
 func NextEpoch(previous, nowMs int64) int64 {
-	if nowMs > previous {
+	if nowMs > previous || !EpochPlausible(previous, nowMs) {
 		return nowMs
 	}
-	if previous == math.MaxInt64 {
-		return previous
-	}
 	return previous + 1
+}
+
+// MaxEpochLead bounds how far ahead of a receiver's clock an epoch may
+// be. Epochs are sender start times in unix milliseconds, so an honest
+// epoch is ahead only by clock skew; one far ahead (up to math.MaxInt64)
+// would make every later incarnation of its sender look stale.
+const MaxEpochLead = 10 * time.Minute
+
+// EpochPlausible reports whether an epoch (or any unix-ms time a sender
+// stamps) is at most MaxEpochLead ahead of nowMs, the receiver's clock.
+func EpochPlausible(epoch, nowMs int64) bool {
+	return epoch <= nowMs || (nowMs >= 0 && epoch-nowMs <= MaxEpochLead.Milliseconds())
 }

@@ -111,7 +111,12 @@ func TestNextEpoch(t *testing.T) {
 		{1000, 2000, 2000},
 		{2000, 2000, 2001}, // restarted within the same millisecond
 		{5000, 3000, 5001}, // clock went backwards
-		{math.MaxInt64, 1, math.MaxInt64},
+		// A previous epoch far ahead of the clock is not continued: every
+		// receiver would reject its successor (issue 8, finding 9).
+		{math.MaxInt64, 1_700_000_000_000, 1_700_000_000_000},
+		{1_700_000_000_000 + MaxEpochLead.Milliseconds() + 1, 1_700_000_000_000, 1_700_000_000_000},
+		// Within the lead it is continued.
+		{1_700_000_000_000 + 5, 1_700_000_000_000, 1_700_000_000_006},
 	}
 	for _, c := range cases {
 		if got := NextEpoch(c.prev, c.now); got != c.want {
@@ -233,6 +238,22 @@ func TestSequencerRandomDelivery(t *testing.T) {
 	for _, v := range []Verdict{Apply, Stale, Gap} {
 		if verdicts[v] == 0 {
 			t.Errorf("no delivery was classified %v: %v", v, verdicts)
+		}
+	}
+}
+
+func TestEpochPlausible(t *testing.T) {
+	const now = 1_700_000_000_000
+	lead := MaxEpochLead.Milliseconds()
+	cases := []struct {
+		epoch int64
+		want  bool
+	}{
+		{0, true}, {now, true}, {now + lead, true}, {now + lead + 1, false}, {math.MaxInt64, false},
+	}
+	for _, c := range cases {
+		if got := EpochPlausible(c.epoch, now); got != c.want {
+			t.Errorf("EpochPlausible(%d, now) = %t, want %t", c.epoch, got, c.want)
 		}
 	}
 }

@@ -147,6 +147,7 @@ func (a *app) serve(ctx context.Context, cfg *config.Config, logs loggers) (err 
 	registerBuildInfo(res.registry, readBuildInfo())
 	daemon, err := replicator.New(cfg.ReplicatorConfig(), replicator.Deps{
 		Client: res.client, Admin: res.admin, Store: res.store, Metrics: metrics, Logger: logs.daemon,
+		Entries: replicator.HTTPEntries{WebServiceURL: cfg.WebServiceURL, Client: res.adminHTTP},
 	})
 	if err != nil {
 		return fmt.Errorf("start engine: %w", err)
@@ -296,17 +297,25 @@ func runUntilDone(ctx context.Context, daemon *replicator.Daemon, shutdownTimeou
 
 // resources are what the daemon opens before the engine starts.
 type resources struct {
-	store    *mapping.Store
-	client   pulsar.Client
-	admin    pulsaradmin.Client
-	registry *prometheus.Registry
+	store  *mapping.Store
+	client pulsar.Client
+	admin  pulsaradmin.Client
+	// adminHTTP reads raw admin answers (an entry's headers).
+	adminHTTP *http.Client
+	registry  *prometheus.Registry
 }
+
+// storeBallast is the room the store keeps in reserve: when the disk
+// fills, the write that hit it still lands and writes then pause, instead
+// of Pebble's commit pipeline failing for good.
+const storeBallast = 64 << 20
 
 func openResources(cfg *config.Config, logs loggers) (*resources, error) {
 	if err := os.MkdirAll(cfg.StoreDir, 0o700); err != nil {
 		return nil, fmt.Errorf("storeDir: %w", err)
 	}
-	store, err := mapping.Open(cfg.StoreDir, mapping.WithLogger(logs.libraries.With("component", "pebble")))
+	store, err := mapping.Open(cfg.StoreDir, mapping.WithLogger(logs.libraries.With("component", "pebble")),
+		mapping.WithBallast(storeBallast))
 	if err != nil {
 		return nil, storeOpenError(cfg.StoreDir, err)
 	}
@@ -319,6 +328,9 @@ func openResources(cfg *config.Config, logs loggers) (*resources, error) {
 		return nil, errors.Join(fmt.Errorf("pulsar client for %s: %w", cfg.ServiceURL, err), res.close())
 	}
 	if res.admin, err = cfg.AdminClient(); err != nil {
+		return nil, errors.Join(fmt.Errorf("admin client for %s: %w", cfg.WebServiceURL, err), res.close())
+	}
+	if res.adminHTTP, err = cfg.AdminHTTPClient(); err != nil {
 		return nil, errors.Join(fmt.Errorf("admin client for %s: %w", cfg.WebServiceURL, err), res.close())
 	}
 	return res, nil

@@ -282,7 +282,7 @@ func TestMessageHeaders(t *testing.T) {
 		Payload: []byte("batchbytes"), PublishTime: 1500, EventTime: 2000, NumMessagesInBatch: 3,
 		Properties: map[string]string{"b": "2", "a": "x\"y"}, ProducerName: "p", SequenceID: 9,
 		ReplicatedFrom: "b", PartitionKey: "k",
-	})
+	}, false)
 	h := rec.Header()
 	want := map[string]string{
 		"X-Pulsar-Num-Batch-Message": "3",
@@ -303,5 +303,18 @@ func TestMessageHeaders(t *testing.T) {
 	}
 	if rec.Body.String() != "batchbytes" {
 		t.Errorf("body = %q", rec.Body.String())
+	}
+}
+
+// Pulsar 3.0.x's form: one X-Pulsar-PROPERTY-<key> header per property.
+func TestMessageHeadersPerKey(t *testing.T) {
+	rec := httptest.NewRecorder()
+	writeMessage(rec, Message{Payload: []byte("x"), Properties: map[string]string{"__MSG_PROP_REPL_SOURCE_POSITION": "7:3"}}, true)
+	h := rec.Header()
+	if got := h.Get("X-Pulsar-PROPERTY-__MSG_PROP_REPL_SOURCE_POSITION"); got != "7:3" {
+		t.Errorf("per-key property header = %q, want 7:3 (headers %v)", got, h)
+	}
+	if h.Get("X-Pulsar-PROPERTY") != "" {
+		t.Errorf("per-key form also sent the JSON header")
 	}
 }

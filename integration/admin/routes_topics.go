@@ -592,11 +592,11 @@ func (s *Server) messageByID(q *request, t topicRef, rawLedger, rawEntry string)
 	if err != nil {
 		return describe(err, "get message by id", t.name, "")
 	}
-	writeMessage(q.w, m)
+	writeMessage(q.w, m, s.perKeyProperties)
 	return nil
 }
 
-func writeMessage(w http.ResponseWriter, m Message) {
+func writeMessage(w http.ResponseWriter, m Message, perKeyProperties bool) {
 	h := w.Header()
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("X-Pulsar-Message-ID", m.Position.String())
@@ -621,11 +621,25 @@ func writeMessage(w http.ResponseWriter, m Message) {
 	if m.PartitionKey != "" {
 		h.Set("X-Pulsar-partition-key", m.PartitionKey)
 	}
-	if len(m.Properties) > 0 {
-		h.Set("X-Pulsar-PROPERTY", propertiesJSON(m.Properties))
-	}
+	writeProperties(h, m.Properties, perKeyProperties)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(m.Payload)
+}
+
+// writeProperties sends the entry-level properties as Pulsar 3.1+ does
+// (PIP-279: one JSON header) or, perKey, as 3.0.x did (a header per key;
+// Go's HTTP stack canonicalises the name's case on either side).
+func writeProperties(h http.Header, props map[string]string, perKey bool) {
+	if len(props) == 0 {
+		return
+	}
+	if !perKey {
+		h.Set("X-Pulsar-PROPERTY", propertiesJSON(props))
+		return
+	}
+	for k, v := range props {
+		h.Add("X-Pulsar-PROPERTY-"+k, v)
+	}
 }
 
 // propertiesJSON is the SNIP-279 X-Pulsar-PROPERTY header: one JSON object

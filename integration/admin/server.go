@@ -21,6 +21,8 @@ type Server struct {
 	backend Backend
 	sim     SimController
 	log     *slog.Logger
+	// perKeyProperties serves message properties as Pulsar 3.0.x did.
+	perKeyProperties bool
 }
 
 // Option configures a Server.
@@ -28,6 +30,11 @@ type Option func(*Server)
 
 // WithSim serves the /sim fault API through sim (without it, /sim answers 501).
 func WithSim(sim SimController) Option { return func(s *Server) { s.sim = sim } }
+
+// WithPerKeyPropertyHeaders serves a message's properties as Pulsar 3.0.x
+// did, one X-Pulsar-PROPERTY-<key> header each, instead of 3.1+'s single
+// JSON X-Pulsar-PROPERTY header (PIP-279).
+func WithPerKeyPropertyHeaders() Option { return func(s *Server) { s.perKeyProperties = true } }
 
 // WithLogger logs failed requests (500s) to l.
 func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }

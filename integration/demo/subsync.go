@@ -44,7 +44,8 @@ func startDaemon(ep *workload.Endpoint, cfg replicator.Config, dir string, logge
 		return nil, fmt.Errorf("subsync %s: opening its store: %w", cfg.Cluster, err)
 	}
 	d, err := replicator.New(cfg, replicator.Deps{Client: ep.Client, Admin: ep.Admin, Store: store,
-		Logger: logger.With("daemon", cfg.Cluster)})
+		Entries: replicator.HTTPEntries{WebServiceURL: ep.WebURL},
+		Logger:  logger.With("daemon", cfg.Cluster)})
 	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("subsync %s: %w", cfg.Cluster, err)

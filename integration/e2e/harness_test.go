@@ -258,7 +258,8 @@ func (e *env) startDaemon(cluster string) *daemonProc {
 	}
 	metrics := replicator.NewMetrics(nil)
 	d, err := replicator.New(e.daemonConfig(cluster), replicator.Deps{Client: ep.Client, Admin: ep.Admin,
-		Store: store, Metrics: metrics, Logger: daemonLogger(e.t, cluster)})
+		Entries: replicator.HTTPEntries{WebServiceURL: ep.WebURL},
+		Store:   store, Metrics: metrics, Logger: daemonLogger(e.t, cluster)})
 	if err != nil {
 		ep.Close()
 		store.Close()

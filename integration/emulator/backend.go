@@ -251,9 +251,13 @@ func (b backend) MessageByID(topic string, p ledger.Position) (admin.Message, er
 	if err != nil {
 		return admin.Message{}, admin.Errorf(500, "entry %s is unreadable: %v", p, err)
 	}
+	payload, err := decompress(pe.Meta.GetCompression(), pe.Payload, pe.Meta.GetUncompressedSize())
+	if err != nil {
+		return admin.Message{}, admin.Errorf(500, "entry %s does not decompress: %v", p, err)
+	}
 	m := admin.Message{
 		Position:       p,
-		Payload:        pe.Payload,
+		Payload:        payload,
 		PublishTime:    int64(pe.Meta.GetPublishTime()),
 		EventTime:      int64(pe.Meta.GetEventTime()),
 		Properties:     map[string]string{},

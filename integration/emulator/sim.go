@@ -31,6 +31,10 @@ type ClusterOptions struct {
 	// NoSourcePositionStamp emulates Pulsar before 3.0.11/3.3.6/4.0.4:
 	// replicated copies carry no __MSG_PROP_REPL_SOURCE_POSITION.
 	NoSourcePositionStamp bool
+	// PerKeyPropertyHeaders makes the admin get-message endpoints send
+	// Pulsar 3.0.x's X-Pulsar-PROPERTY-<key> header per property instead
+	// of 3.1+'s single JSON X-Pulsar-PROPERTY header.
+	PerKeyPropertyHeaders bool
 	// DisableReplicatedSubscriptions is enableReplicatedSubscriptions=false.
 	DisableReplicatedSubscriptions bool
 	// SnapshotFrequency is replicatedSubscriptionsSnapshotFrequencyMillis
@@ -121,7 +125,11 @@ func (s *Sim) addCluster(i int, co ClusterOptions) error {
 	}
 	md := admin.NewMetadata(co.Name)
 	c.meta = metadataPolicies{md}
-	c.admin = admin.NewServer(md, backend{c}, admin.WithSim(simController{s}), admin.WithLogger(c.log))
+	adminOpts := []admin.Option{admin.WithSim(simController{s}), admin.WithLogger(c.log)}
+	if co.PerKeyPropertyHeaders {
+		adminOpts = append(adminOpts, admin.WithPerKeyPropertyHeaders())
+	}
+	c.admin = admin.NewServer(md, backend{c}, adminOpts...)
 	// Disjoint ledger id ranges: a position of one cluster never equals one
 	// of another by accident.
 	c.nextLedger.Store(int64(i+1)*1_000_000 + int64(i)*7919)

@@ -66,7 +66,8 @@ func runDaemon() error {
 	defer store.Close()
 	d, err := replicator.New(replicator.Config{Cluster: os.Getenv("SCALE_CLUSTER"),
 		Namespaces: []string{os.Getenv("SCALE_NAMESPACE")}, Keys: keys},
-		replicator.Deps{Client: client, Admin: adm, Store: store})
+		replicator.Deps{Client: client, Admin: adm, Store: store,
+			Entries: replicator.HTTPEntries{WebServiceURL: os.Getenv("SCALE_WEB_URL")}})
 	if err != nil {
 		return err
 	}

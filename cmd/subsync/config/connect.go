@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"regexp"
 	"slices"
 
 	"github.com/apache/pulsar-client-go/pulsar"
@@ -21,10 +20,6 @@ import (
 	"github.com/subsync/subsync/replicator"
 )
 
-// systemSubscriptions are cursors that are never users' subscriptions:
-// the geo-replicator's own. Excluded whatever the configuration says.
-var systemSubscriptions = regexp.MustCompile(`^pulsar\.repl\.`)
-
 // ReplicatorConfig is the engine's configuration. Only meaningful on a
 // Config that Load returned.
 func (c *Config) ReplicatorConfig() replicator.Config {
@@ -33,7 +28,8 @@ func (c *Config) ReplicatorConfig() replicator.Config {
 		Namespaces:           slices.Clone(c.Namespaces),
 		TopicPatterns:        slices.Clone(c.derived.topics),
 		IncludeSubscriptions: slices.Clone(c.derived.include),
-		ExcludeSubscriptions: append(slices.Clone(c.derived.exclude), systemSubscriptions),
+		// System cursors (pulsar.*, __*) are excluded by the engine itself.
+		ExcludeSubscriptions: slices.Clone(c.derived.exclude),
 		ControlTopic:         c.ControlTopic,
 		Keys:                 c.derived.keys,
 		ExportInterval:       c.ExportInterval,
@@ -42,6 +38,7 @@ func (c *Config) ReplicatorConfig() replicator.Config {
 		SnapshotTimeout:      c.SnapshotTimeout,
 		DiscoveryInterval:    c.DiscoveryInterval,
 		ResetThreshold:       int64(c.ResetThreshold),
+		AdminTimeout:         c.AdminTimeout,
 	}
 }
 
@@ -93,13 +90,9 @@ func clientAuth(a Auth) (pulsar.Authentication, error) {
 // AdminClient builds the admin REST client with its own authentication
 // and TLS settings. It does not contact the server.
 func (c *Config) AdminClient() (pulsaradmin.Client, error) {
-	transport, err := adminTransport(c.Admin.TLS)
+	bounded, err := c.boundedAdminTransport()
 	if err != nil {
-		return nil, fmt.Errorf("admin.tls: %w", err)
-	}
-	provider, err := adminProvider(c.Admin.Auth, transport)
-	if err != nil {
-		return nil, fmt.Errorf("admin.auth (%s): %w", c.Admin.Auth.Method, err)
+		return nil, err
 	}
 	cfg := &adminconfig.Config{
 		WebServiceURL:                 c.WebServiceURL,
@@ -107,7 +100,30 @@ func (c *Config) AdminClient() (pulsaradmin.Client, error) {
 		TLSAllowInsecureConnection:    c.Admin.TLS.AllowInsecure,
 		TLSEnableHostnameVerification: c.Admin.TLS.ValidateHostname,
 	}
-	return admin.NewPulsarClientWithAuthProvider(cfg, provider)
+	return admin.NewPulsarClientWithAuthProvider(cfg, bounded)
+}
+
+// AdminHTTPClient is a plain HTTP client for the admin REST API with the
+// admin client's authentication, TLS, deadline and size cap, for calls
+// whose raw answer matters (an entry's headers).
+func (c *Config) AdminHTTPClient() (*http.Client, error) {
+	bounded, err := c.boundedAdminTransport()
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{Transport: bounded}, nil
+}
+
+func (c *Config) boundedAdminTransport() (boundedProvider, error) {
+	transport, err := adminTransport(c.Admin.TLS)
+	if err != nil {
+		return boundedProvider{}, fmt.Errorf("admin.tls: %w", err)
+	}
+	provider, err := adminProvider(c.Admin.Auth, transport)
+	if err != nil {
+		return boundedProvider{}, fmt.Errorf("admin.auth (%s): %w", c.Admin.Auth.Method, err)
+	}
+	return boundedProvider{Provider: provider, timeout: c.AdminTimeout, maxBytes: int64(c.AdminMaxResponseBytes)}, nil
 }
 
 func adminProvider(a Auth, transport *http.Transport) (adminauth.Provider, error) {

@@ -66,10 +66,6 @@ func TestReplicatorConfig(t *testing.T) {
 	if !matches(rc.IncludeSubscriptions, "billing-1") || !matches(rc.ExcludeSubscriptions, "x-test") {
 		t.Error("subscription patterns not compiled from the config")
 	}
-	// The geo-replicator's cursors are excluded whatever the config says.
-	if !matches(rc.ExcludeSubscriptions, "pulsar.repl.west") || matches(rc.ExcludeSubscriptions, "pulsarXrepl") {
-		t.Error("pulsar.repl.* must always be excluded, and only it")
-	}
 }
 
 func TestClientOptions(t *testing.T) {

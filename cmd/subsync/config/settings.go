@@ -36,6 +36,11 @@ type Config struct {
 	DiscoveryInterval time.Duration
 	ResetThreshold    int
 
+	// AdminTimeout bounds every admin REST call; AdminMaxResponseBytes
+	// caps every admin response body.
+	AdminTimeout          time.Duration
+	AdminMaxResponseBytes int
+
 	// MetricsAddress is the HTTP listener for /metrics, /healthz and
 	// /readyz ("host:port").
 	MetricsAddress string
@@ -198,7 +203,7 @@ func settings() []setting {
 			field: func(c *Config) any { return &c.TopicPatterns }},
 		{key: "subscriptions.include", doc: "regular expressions; when set, only matching subscriptions are synced",
 			field: func(c *Config) any { return &c.IncludeSubscriptions }},
-		{key: "subscriptions.exclude", doc: "regular expressions of subscriptions never synced (pulsar.repl.* always are excluded)",
+		{key: "subscriptions.exclude", doc: "regular expressions of subscriptions never synced (Pulsar's system cursors, pulsar.* and __*, always are)",
 			field: func(c *Config) any { return &c.ExcludeSubscriptions }},
 		{key: "controlTopic", def: "subsync-control", doc: "local name of the geo-replicated control topic in each namespace",
 			field: func(c *Config) any { return &c.ControlTopic }},
@@ -218,6 +223,10 @@ func settings() []setting {
 			field: func(c *Config) any { return &c.DiscoveryInterval }},
 		{key: "resetThreshold", def: "10000", doc: "mark-delete jumps of at least this many entries use reset-cursor when no consumer is attached; negative disables",
 			field: func(c *Config) any { return &c.ResetThreshold }},
+		{key: "adminTimeout", def: "10s", doc: "deadline of every admin REST call (a hung call would block its topic)",
+			field: func(c *Config) any { return &c.AdminTimeout }},
+		{key: "adminMaxResponseBytes", def: "67108864", doc: "largest admin REST response body accepted, in bytes",
+			field: func(c *Config) any { return &c.AdminMaxResponseBytes }},
 		{key: "metricsAddress", def: DefaultMetricsAddress, doc: "HTTP listener for /metrics, /healthz and /readyz",
 			field: func(c *Config) any { return &c.MetricsAddress }},
 		{key: "apiAddress", def: DefaultAPIAddress, doc: "HTTP listener for the /api/v1 JSON API the CLI uses (loopback by default; metricsAddress's value: one listener for both)",

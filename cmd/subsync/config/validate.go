@@ -298,6 +298,7 @@ func (c *Config) validateTimings(p *problems) {
 		{"snapshotTimeout", c.SnapshotTimeout, 10 * time.Millisecond},
 		{"discoveryInterval", c.DiscoveryInterval, 10 * time.Millisecond},
 		{"shutdownTimeout", c.ShutdownTimeout, time.Second},
+		{"adminTimeout", c.AdminTimeout, 100 * time.Millisecond},
 	}
 	for _, t := range positive {
 		if t.d < t.min {
@@ -306,6 +307,9 @@ func (c *Config) validateTimings(p *problems) {
 	}
 	if c.FullStateEvery < 1 {
 		p.add("fullStateEvery", "%d; expected at least 1 (1 = always a full state)", c.FullStateEvery)
+	}
+	if c.AdminMaxResponseBytes < 1<<20 {
+		p.add("adminMaxResponseBytes", "%d; expected at least 1048576 (1 MiB): internalStats of a busy topic is large", c.AdminMaxResponseBytes)
 	}
 	if c.ResetThreshold == 0 {
 		p.add("resetThreshold", "0 is ambiguous; expected a positive number of entries, or a negative one to never reset")
