@@ -135,7 +135,7 @@ func CreateTopic(ctx context.Context, topic string, partitions int, eps ...*Endp
 		if err != nil && (i == 0 || !isHTTPStatus(err, http.StatusConflict)) {
 			return fmt.Errorf("create topic %s (%d partitions) on %s: %w", topic, partitions, e.Name, err)
 		}
-		meta, err := e.Admin.Topics().GetMetadataWithContext(ctx, tn)
+		meta, err := partitionedMetadata(ctx, e, tn)
 		if err != nil {
 			return fmt.Errorf("partitioned metadata of %s on %s: %w", topic, e.Name, err)
 		}
@@ -144,6 +144,24 @@ func CreateTopic(ctx context.Context, topic string, partitions int, eps ...*Endp
 		}
 	}
 	return nil
+}
+
+// partitionedMetadata reads a topic's partitioned metadata, waiting a
+// little for it: a real broker that answers 409 because geo-replication is
+// creating the topic there may not show it yet.
+func partitionedMetadata(ctx context.Context, e *Endpoint, tn utils.TopicName) (utils.PartitionedTopicMetadata, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		meta, err := e.Admin.Topics().GetMetadataWithContext(ctx, tn)
+		if err == nil || !isHTTPStatus(err, http.StatusNotFound) || time.Now().After(deadline) {
+			return meta, err
+		}
+		select {
+		case <-ctx.Done():
+			return utils.PartitionedTopicMetadata{}, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // CreateSubscription creates a durable subscription at the earliest
