@@ -8,7 +8,7 @@ import (
 )
 
 // Result is a demo run's outcome; its JSON form is what `subsync demo
-// --json` prints.
+// -o json` (and the deprecated --json) prints.
 type Result struct {
 	Seed             int64   `json:"seed"`
 	Messages         int     `json:"messages"`
