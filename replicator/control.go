@@ -140,7 +140,5 @@ func namespaceOf(topic string) (string, error) {
 	return parts[0] + "/" + parts[1], nil
 }
 
-var errOutOfScope = ErrNotInScope
-
 // ErrNotInScope: the topic is not one the daemon syncs.
 var ErrNotInScope = errors.New("topic is not in scope")

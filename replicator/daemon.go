@@ -367,7 +367,7 @@ func (d *Daemon) control(ctx context.Context, ns string) (*controlChannel, error
 // workerFor returns the topic's worker, starting it if needed.
 func (d *Daemon) workerFor(ctx context.Context, topic string) (*worker, error) {
 	if !d.topicInScope(topic) {
-		return nil, fmt.Errorf("topic %s: %w", topic, errOutOfScope)
+		return nil, fmt.Errorf("topic %s: %w", topic, ErrNotInScope)
 	}
 	d.mu.Lock()
 	w, ok := d.workers[topic]

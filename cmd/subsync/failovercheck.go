@@ -143,6 +143,9 @@ func judge(rep *replicator.FailoverReport, allowEmpty bool) (problems []string) 
 // cluster's cursors not read for several export intervals (the daemon is
 // stuck or cannot reach its brokers), or no update from the standby for
 // longer than it sends full states (its daemon is down or the link is).
+// The second rests on every daemon sending each subscription's full state
+// at least every full-state interval, changed or not (replicator's
+// export); should that stop, this check must follow it.
 func markStale(rep *replicator.FailoverReport) {
 	exportInterval := seconds2duration(rep.ExportIntervalSeconds)
 	maxAge := max(5*exportInterval, 5*time.Second)

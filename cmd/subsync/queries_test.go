@@ -19,8 +19,8 @@ import (
 
 // The dashboard and the alert rules are only as good as the names in
 // their queries: a renamed metric or label would leave a panel empty and
-// an alert silent without any error. These tests check every metric name
-// they use against what the daemon registers.
+// an alert silent without any error. These tests check every metric and
+// label name they use against what the daemon registers.
 
 const (
 	dashboardFile = "../../docs/dashboards/subsync.json"
@@ -31,11 +31,15 @@ const (
 // metrics in PromQL.
 var metricName = regexp.MustCompile(`\bpulsar_[a-z0-9_]+\b`)
 
+// registered is what the daemon's registry exports: metric names, each
+// with its label names.
+type registered map[string]map[string]bool
+
 // registeredNames gathers the daemon's registry, with every vector given
 // one child so that each metric family shows up: counters through the
 // daemon's own zero-initialisation, gauges and histograms by hand (they
 // are not pre-created). Histograms contribute their series' suffixes.
-func registeredNames(t *testing.T) map[string]bool {
+func registeredNames(t *testing.T) registered {
 	t.Helper()
 	m := replicator.NewMetrics(nil)
 	m.InitNamespace("east", "shop/eu", []string{"west"})
@@ -47,16 +51,54 @@ func registeredNames(t *testing.T) map[string]bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := map[string]bool{}
+	names := registered{}
 	for _, f := range families {
-		names[f.GetName()] = true
+		labels := map[string]bool{}
+		for _, l := range f.GetMetric()[0].GetLabel() {
+			labels[l.GetName()] = true
+		}
+		names[f.GetName()] = labels
 		if f.GetType() == dto.MetricType_HISTOGRAM {
 			for _, suffix := range []string{"_bucket", "_sum", "_count"} {
-				names[f.GetName()+suffix] = true
+				names[f.GetName()+suffix] = labels
 			}
+			names[f.GetName()+"_bucket"] = withLabel(labels, "le")
 		}
 	}
 	return names
+}
+
+func withLabel(labels map[string]bool, name string) map[string]bool {
+	out := map[string]bool{name: true}
+	for l := range labels {
+		out[l] = true
+	}
+	return out
+}
+
+var (
+	byClause     = regexp.MustCompile(`\b(?:by|without)\s*\(([^)]*)\)`)
+	matcher      = regexp.MustCompile(`([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)\s*"`)
+	labelValuesQ = regexp.MustCompile(`label_values\([^,]+,\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\)`)
+)
+
+// usedLabels lists the label names a query groups by, matches on or asks
+// the values of.
+func usedLabels(q string) []string {
+	var out []string
+	for _, m := range byClause.FindAllStringSubmatch(q, -1) {
+		for _, l := range strings.Split(m[1], ",") {
+			if l = strings.TrimSpace(l); l != "" {
+				out = append(out, l)
+			}
+		}
+	}
+	for _, re := range []*regexp.Regexp{matcher, labelValuesQ} {
+		for _, m := range re.FindAllStringSubmatch(q, -1) {
+			out = append(out, m[1])
+		}
+	}
+	return out
 }
 
 var variableLabels = regexp.MustCompile(`variableLabels: \{([^}]*)\}`)
@@ -169,25 +211,30 @@ func TestDashboardAndAlertsUseRegisteredMetrics(t *testing.T) {
 		if len(used) == 0 {
 			t.Errorf("%s uses no pulsar_ metric: %s", where, q)
 		}
+		labels := map[string]bool{}
 		for _, n := range used {
-			if !names[n] {
+			if _, ok := names[n]; !ok {
 				t.Errorf("%s uses %s, which the daemon does not register", where, n)
+			}
+			for l := range names[n] {
+				labels[l] = true
+			}
+		}
+		for _, l := range usedLabels(q) {
+			if !labels[l] {
+				t.Errorf("%s uses label %s, which none of its metrics %q has", where, l, used)
 			}
 		}
 	}
 }
 
-// The dashboard filters by the labels the daemon's metrics carry.
+// The dashboard can be narrowed to one cluster, namespace, topic and
+// subscription.
 func TestDashboardHasTheTemplateVariables(t *testing.T) {
 	queries := dashboardQueries(t)
 	for _, v := range []string{"cluster", "namespace", "topic", "subscription"} {
 		if _, ok := queries["variable "+v]; !ok {
 			t.Errorf("dashboard has no template variable %q", v)
-		}
-	}
-	for where, q := range queries {
-		if strings.Contains(q, "remoteCluster") {
-			t.Errorf("%s uses the old label remoteCluster: %s", where, q)
 		}
 	}
 }

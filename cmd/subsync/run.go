@@ -152,7 +152,7 @@ func (a *app) serve(ctx context.Context, cfg *config.Config, logs loggers) (err 
 	if err != nil {
 		return fmt.Errorf("start engine: %w", err)
 	}
-	defer reloadKeysOnHangup(ctx, cfg.HMACKeyFile, daemon, logs.daemon)()
+	defer reloadKeysOnHangup(ctx, cfg.HMACKeyFile, daemon, logs.daemon.With("cluster", cfg.Cluster))()
 	var stopping atomic.Bool
 	addrs, stopHTTP, err := a.startListeners(cfg, daemon, metrics.Registry, &stopping, logs.daemon)
 	if err != nil {

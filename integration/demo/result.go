@@ -8,7 +8,7 @@ import (
 )
 
 // Result is a demo run's outcome; its JSON form is what `subsync demo
-// --json` prints.
+// -o json` (and the deprecated --json) prints.
 type Result struct {
 	// Brokers says what the clusters were: "emulator", or the version of
 	// the real Apache Pulsar brokers.
