@@ -186,7 +186,9 @@ func (d *Daemon) awaitIdentity(ctx context.Context, retry <-chan time.Time) erro
 // and another. A misspelt name would otherwise make the real local
 // cluster look like a remote, whose updates this daemon would apply.
 func (d *Daemon) checkIdentity(ctx context.Context) error {
-	known, err := d.deps.Admin.Clusters().ListWithContext(ctx)
+	callCtx, cancel := context.WithTimeout(ctx, d.cfg.AdminTimeout)
+	defer cancel()
+	known, err := d.deps.Admin.Clusters().ListWithContext(callCtx)
 	if err != nil {
 		return fmt.Errorf("cluster %q: listing the clusters Pulsar knows: %w", d.cfg.Cluster, err)
 	}
@@ -203,6 +205,8 @@ func (d *Daemon) checkIdentity(ctx context.Context) error {
 }
 
 func (d *Daemon) checkNamespace(ctx context.Context, ns string) error {
+	ctx, cancel := context.WithTimeout(ctx, d.cfg.AdminTimeout)
+	defer cancel()
 	clusters, err := d.deps.Admin.Namespaces().GetNamespaceReplicationClustersWithContext(ctx, ns)
 	switch {
 	case isClientError(err):
@@ -301,7 +305,9 @@ func (d *Daemon) discover(ctx context.Context) error {
 }
 
 func (d *Daemon) discoverNamespace(ctx context.Context, ns string) error {
-	clusters, err := d.deps.Admin.Namespaces().GetNamespaceReplicationClusters(ns)
+	callCtx, cancel := context.WithTimeout(ctx, d.cfg.AdminTimeout)
+	defer cancel()
+	clusters, err := d.deps.Admin.Namespaces().GetNamespaceReplicationClustersWithContext(callCtx, ns)
 	if err != nil {
 		return fmt.Errorf("reading replication clusters: %w", err)
 	}
@@ -318,7 +324,9 @@ func (d *Daemon) discoverNamespace(ctx context.Context, ns string) error {
 	if err != nil {
 		return err
 	}
-	_, topics, err := d.deps.Admin.Topics().List(*name)
+	listCtx, cancelList := context.WithTimeout(ctx, d.cfg.AdminTimeout)
+	defer cancelList()
+	_, topics, err := d.deps.Admin.Topics().ListWithContext(listCtx, *name)
 	if err != nil {
 		return fmt.Errorf("listing topics: %w", err)
 	}

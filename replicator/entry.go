@@ -95,6 +95,11 @@ const (
 	propertyKeyPrefix  = "x-pulsar-property-"
 )
 
+// stampRefusals are every reason tail_stamps_refused_total is counted
+// with, created at zero with each topic.
+var stampRefusals = []string{stampMissing, stampAmbiguous, stampInMember, stampBatchUnread, stampChunked,
+	stampNotBatch, stampFetchFailed}
+
 // batchEntryStamp reads the source-position stamp of a batched entry from
 // the admin API's answer, or says why it must not be used.
 //

@@ -2,9 +2,14 @@ package replicator
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/apache/pulsar-client-go/pulsaradmin"
+	"github.com/apache/pulsar-client-go/pulsaradmin/pkg/admin/config"
 
 	"github.com/subsync/subsync/mapping"
 )
@@ -79,5 +84,35 @@ func TestRunRefusesAnUnknownClusterOrAnUnreplicatedNamespace(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Finding 10: discovery's admin calls have a deadline too: a namespace
+// whose admin API hangs fails discovery within AdminTimeout.
+func TestDiscoveryCallsHaveADeadline(t *testing.T) {
+	hang := make(chan struct{})
+	defer close(hang)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	adm, err := pulsaradmin.NewClient(&config.Config{WebServiceURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newUnitWorker(t, Config{AdminTimeout: 200 * time.Millisecond})
+	w.d.deps.Admin = adm
+	start := time.Now()
+	if err := w.d.discoverNamespace(t.Context(), "public/geo"); err == nil {
+		t.Fatal("discovery against a hung admin API succeeded")
+	}
+	if err := w.d.checkIdentity(t.Context()); err == nil {
+		t.Fatal("identity check against a hung admin API succeeded")
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("hung discovery and identity calls took %s with AdminTimeout 200ms", took)
 	}
 }

@@ -13,7 +13,8 @@ import (
 
 // rejectReasons are every reason updates_rejected_total is counted with.
 func rejectReasons() []string {
-	out := []string{"stale", "gap", "bad_payload", "out_of_scope"}
+	out := []string{"stale", "gap", "bad_payload", "out_of_scope", "system_cursor", "unknown_sender", "epoch_ahead",
+		"inbox_full", "snapshot_request_replayed", "snapshot_request_bad_id"}
 	for _, r := range []snapshot.Reason{snapshot.ReasonMalformed, snapshot.ReasonUnsupportedVersion,
 		snapshot.ReasonUnknownKey, snapshot.ReasonBadSignature, snapshot.ReasonUnsupportedType} {
 		out = append(out, r.String())
@@ -59,12 +60,16 @@ func (m *Metrics) InitTopic(cluster, namespace, topic string) {
 	m.TailEntries.WithLabelValues(cluster, namespace, topic)
 	m.TailUnmapped.WithLabelValues(cluster, namespace, topic)
 	m.IndexPruned.WithLabelValues(cluster, namespace, topic)
+	for _, r := range stampRefusals {
+		m.TailStampsRefused.WithLabelValues(cluster, namespace, topic, r)
+	}
 }
 
 // InitSubscription creates a subscription's counters at zero, with those
 // per remote cluster.
 func (m *Metrics) InitSubscription(cluster, namespace, topic, sub string, remotes []string) {
 	m.AcksExported.WithLabelValues(cluster, namespace, topic, sub)
+	m.CursorsRefused.WithLabelValues(cluster, namespace, topic, sub)
 	for _, remote := range remotes {
 		labels := []string{cluster, namespace, topic, sub, remote}
 		m.AcksImported.WithLabelValues(labels...)

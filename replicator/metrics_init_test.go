@@ -67,7 +67,8 @@ func TestRejectReasonsCoverTheCountedOnes(t *testing.T) {
 	}
 	for _, r := range []string{"bad_signature", "unknown_key", "malformed", "unsupported_version", "unsupported_type",
 		"stale", "gap", "bad_payload", "out_of_scope", "snapshot_late", "snapshot_duplicate", "snapshot_unknown_id",
-		"snapshot_wrong_topic", "snapshot_unexpected_responder"} {
+		"snapshot_wrong_topic", "snapshot_unexpected_responder", "system_cursor", "unknown_sender", "epoch_ahead",
+		"inbox_full", "snapshot_request_replayed", "snapshot_request_bad_id"} {
 		if !have[r] {
 			t.Errorf("reason %q not pre-created", r)
 		}
