@@ -291,11 +291,14 @@ func TestSkipMessagesExcludesIndividuallyAcked(t *testing.T) {
 	c := env.main.a
 	topic := topicIn(env.main.namespace(t, false), "skip")
 	tn := topicName(t, topic)
-	ids := sendPayloads(t, newProducer(t, c, topic), numbered("m", 10)...)
-	entries := entriesOf(ids)
+	prod := newProducer(t, c, topic)
+	// Created before the writes, so that it holds the ledger they fill (a
+	// closed ledger no durable cursor needs is deleted at once).
 	if err := c.admin.Subscriptions().Create(tn, "s", utils.Earliest); err != nil {
 		t.Fatalf("create subscription: %v", err)
 	}
+	ids := sendPayloads(t, prod, numbered("m", 10)...)
+	entries := entriesOf(ids)
 	zq := subscribe(t, c, pulsar.ConsumerOptions{Topic: topic, SubscriptionName: "s", Type: pulsar.Shared,
 		EnableZeroQueueConsumer: true, AckWithResponse: true})
 	if err := zq.AckID(pulsar.NewMessageID(entries[2].L, entries[2].E, -1, -1)); err != nil {

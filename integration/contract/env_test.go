@@ -495,6 +495,25 @@ func numbered(prefix string, n int) []string {
 
 // ---- consuming ----
 
+// holdSubscription is the durable subscription holdEntries leaves behind.
+const holdSubscription = "contract-hold"
+
+// holdEntries makes c keep every entry of topic written from now on, as an
+// application must: with the default zero retention a broker deletes each
+// closed ledger that every durable cursor has consumed (all of them when
+// there is none; the replicator's cursor consumes at once), so a reader from
+// earliest sees only the last ledger or two. A durable subscription that
+// never acknowledges holds them.
+func holdEntries(t *testing.T, c *cluster, topic string) {
+	t.Helper()
+	cons, err := c.client.Subscribe(pulsar.ConsumerOptions{Topic: topic, SubscriptionName: holdSubscription,
+		Type: pulsar.Exclusive, SubscriptionInitialPosition: pulsar.SubscriptionPositionEarliest})
+	if err != nil {
+		t.Fatalf("hold subscription on %s/%s: %v", c.name, topic, err)
+	}
+	cons.Close()
+}
+
 func subscribe(t *testing.T, c *cluster, o pulsar.ConsumerOptions) pulsar.Consumer {
 	t.Helper()
 	cons, err := c.client.Subscribe(o)

@@ -173,6 +173,8 @@ func TestReplicationPreservesOrderOneEntryPerEntry(t *testing.T) {
 	a, b := env.main.a, env.main.b
 	topic := topicIn(env.main.namespace(t, true), "order")
 	const n = 20
+	holdEntries(t, a, topic)
+	holdEntries(t, b, topic)
 	sent := map[string][]pulsar.MessageID{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup

@@ -62,6 +62,12 @@ func (c *Cluster) ledgerConfig() ledger.Config {
 	return ledger.Config{
 		MaxEntriesPerLedger: c.opts.LedgerMaxEntries,
 		NextLedgerID:        func() int64 { return c.nextLedger.Add(1) },
+		// A broker's default retention is zero: once a ledger is closed,
+		// everything before the slowest durable cursor goes (all closed
+		// ledgers when there is none), and a reader from earliest sees only
+		// what is left. The real test bed showed it; code that needs older
+		// entries must hold them with a subscription.
+		TrimConsumedLedgers: true,
 	}
 }
 
