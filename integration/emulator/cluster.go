@@ -58,7 +58,7 @@ func (c *Cluster) Running() bool {
 	return c.running
 }
 
-func (c *Cluster) ledgerConfig() ledger.Config {
+func (c *Cluster) ledgerConfig(namespace string) ledger.Config {
 	return ledger.Config{
 		MaxEntriesPerLedger: c.opts.LedgerMaxEntries,
 		NextLedgerID:        func() int64 { return c.nextLedger.Add(1) },
@@ -68,6 +68,9 @@ func (c *Cluster) ledgerConfig() ledger.Config {
 		// what is left. The real test bed showed it; code that needs older
 		// entries must hold them with a subscription.
 		TrimConsumedLedgers: true,
+		// Any retention policy keeps every ledger: the emulator does not
+		// count minutes or megabytes, and tests run for far less than any.
+		Retain: func() bool { return c.meta.Retains(namespace) },
 	}
 }
 

@@ -382,6 +382,9 @@ type policyStore interface {
 	NamespaceExists(ns string) bool
 	ReplicationClusters(ns string) []string
 	MessageTTL(ns string) time.Duration
+	// Retains says whether the namespace's retention policy keeps consumed
+	// ledgers.
+	Retains(ns string) bool
 }
 
 // metadataPolicies reads policies from the admin metadata store.
@@ -406,3 +409,8 @@ func (m metadataPolicies) MessageTTL(ns string) time.Duration {
 }
 
 func (c *Cluster) adminHandler() http.Handler { return c.admin }
+
+func (m metadataPolicies) Retains(ns string) bool {
+	r, err := m.md.Retention(ns)
+	return err == nil && r.Retains()
+}

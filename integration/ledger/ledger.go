@@ -44,6 +44,10 @@ type Config struct {
 	// rollover or a mark-delete moving the slowest cursor to another ledger;
 	// here it happens synchronously on those events.
 	TrimConsumedLedgers bool
+	// Retain, when set and true, holds trimming back: a namespace retention
+	// policy keeps consumed ledgers (checked at each trigger, so a policy
+	// removed later lets the next one trim).
+	Retain func() bool
 	// Now is the clock for ledger creation/close timestamps. Nil means
 	// time.Now. Entries carry their own times (Entry.BrokerTime).
 	Now func() time.Time

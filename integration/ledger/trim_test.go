@@ -138,3 +138,19 @@ func TestSlowestCursorChangingLedgerTriggersTrim(t *testing.T) {
 		t.Fatalf("ledgers after the slowest cursor left ledger 1: %v", ids)
 	}
 }
+
+func TestRetainHoldsTrimmingBack(t *testing.T) {
+	retain := true
+	var next int64
+	ml := New("t", Config{MaxEntriesPerLedger: 2, TrimConsumedLedgers: true, Retain: func() bool { return retain },
+		NextLedgerID: func() int64 { next++; return next }})
+	appendN(ml, 5)
+	if ids := ledgerIDs(ml); !slices.Equal(ids, []int64{1, 2, 3}) {
+		t.Fatalf("trimmed under retention: %v", ids)
+	}
+	retain = false
+	appendN(ml, 1) // ledger 3 closes: the next trigger trims
+	if ids := ledgerIDs(ml); !slices.Equal(ids, []int64{4}) {
+		t.Fatalf("ledgers after retention was removed: %v, want [4]", ids)
+	}
+}
