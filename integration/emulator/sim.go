@@ -85,8 +85,8 @@ func Start(opts Options) (*Sim, error) {
 	}
 	s := &Sim{log: logger, clusters: map[string]*Cluster{}, stopCh: make(chan struct{}),
 		paused: map[link]bool{}, latency: map[link]time.Duration{}}
-	for i, co := range opts.Clusters {
-		if err := s.addCluster(i, co); err != nil {
+	for _, co := range opts.Clusters {
+		if err := s.addCluster(co); err != nil {
 			s.Close()
 			return nil, err
 		}
@@ -103,7 +103,7 @@ func Start(opts Options) (*Sim, error) {
 	return s, nil
 }
 
-func (s *Sim) addCluster(i int, co ClusterOptions) error {
+func (s *Sim) addCluster(co ClusterOptions) error {
 	if !validClusterName(co.Name) {
 		return fmt.Errorf("emulator: cluster name %q: expected letters, digits, '-', '_' or '.'", co.Name)
 	}
@@ -122,9 +122,12 @@ func (s *Sim) addCluster(i int, co ClusterOptions) error {
 	md := admin.NewMetadata(co.Name)
 	c.meta = metadataPolicies{md}
 	c.admin = admin.NewServer(md, backend{c}, admin.WithSim(simController{s}), admin.WithLogger(c.log))
-	// Disjoint ledger id ranges: a position of one cluster never equals one
-	// of another by accident.
-	c.nextLedger.Store(int64(i+1)*1_000_000 + int64(i)*7919)
+	// Every cluster allocates ledger ids from the same low numbers, as each
+	// real cluster's own BookKeeper does (a fresh standalone hands out ids
+	// from 0, its system topics taking the first few): the same ledger:entry
+	// routinely names different data on two clusters, and code that lets a
+	// position of one cluster pass for another's must fail here too.
+	c.nextLedger.Store(0)
 	s.clusters[co.Name] = c
 	s.order = append(s.order, co.Name)
 	return c.listen()
