@@ -50,6 +50,12 @@ func newEnv(t *testing.T) env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The tests write first and subscribe after, as a standby sees copies
+	// before subsync creates its subscriptions: with zero retention the
+	// broker would have deleted the closed ledgers by then.
+	if err := raw.Namespaces().SetRetention("public/default", utils.RetentionPolicies{RetentionTimeInMinutes: -1, RetentionSizeInMB: -1}); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
 	return env{client: client, raw: raw, adm: NewAdmin(raw), ctx: ctx}

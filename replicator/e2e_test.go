@@ -76,6 +76,11 @@ func newPairTB(t testing.TB, tweaks ...func(*emulator.ClusterOptions)) *pair {
 		if err := adm.Namespaces().SetNamespaceReplicationClusters(p.ns, []string{"east", "west"}); err != nil {
 			t.Fatal(err)
 		}
+		// Zero retention would delete the standby's copies before the
+		// daemon creates the subscriptions that should hold them.
+		if err := adm.Namespaces().SetRetention(p.ns, utils.RetentionPolicies{RetentionTimeInMinutes: -1, RetentionSizeInMB: -1}); err != nil {
+			t.Fatal(err)
+		}
 		cl, err := pulsar.NewClient(pulsar.ClientOptions{URL: c.ServiceURL(), Logger: log.DefaultNopLogger(), OperationTimeout: 3 * time.Second})
 		if err != nil {
 			t.Fatal(err)

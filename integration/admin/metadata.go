@@ -36,11 +36,25 @@ type TenantInfo struct {
 type Policies struct {
 	ReplicationClusters []string `json:"replication_clusters"`
 	MessageTTLSeconds   *int     `json:"message_ttl_in_seconds"`
+	// Retention is nil when unset: the broker default, zero, applies.
+	Retention *RetentionPolicies `json:"retention_policies,omitempty"`
 	// Fields below are carried for fidelity of GET policies only.
 	Bundles      BundlesData       `json:"bundles"`
 	AuthPolicies AuthPolicies      `json:"auth_policies"`
 	Deleted      bool              `json:"deleted"`
 	Properties   map[string]string `json:"properties"`
+}
+
+// RetentionPolicies is a namespace's retention (Pulsar's RetentionPolicies
+// JSON); -1 means unlimited.
+type RetentionPolicies struct {
+	RetentionTimeInMinutes int   `json:"retentionTimeInMinutes"`
+	RetentionSizeInMB      int64 `json:"retentionSizeInMB"`
+}
+
+// Retains says whether the policy keeps consumed ledgers at all.
+func (r *RetentionPolicies) Retains() bool {
+	return r != nil && r.RetentionTimeInMinutes != 0 && r.RetentionSizeInMB != 0
 }
 
 // BundlesData mirrors Pulsar's bundle layout; the emulator has one bundle.
@@ -74,6 +88,10 @@ func (p Policies) clone() Policies {
 	if p.MessageTTLSeconds != nil {
 		v := *p.MessageTTLSeconds
 		c.MessageTTLSeconds = &v
+	}
+	if p.Retention != nil {
+		r := *p.Retention
+		c.Retention = &r
 	}
 	c.Bundles.Boundaries = slices.Clone(p.Bundles.Boundaries)
 	if p.Properties != nil {
@@ -498,6 +516,34 @@ func (m *Metadata) SetMessageTTL(ns string, seconds int) error {
 // RemoveMessageTTL unsets the namespace's TTL.
 func (m *Metadata) RemoveMessageTTL(ns string) error {
 	return m.updatePolicies(ns, func(p *Policies) { p.MessageTTLSeconds = nil })
+}
+
+// Retention returns the namespace's retention policy, nil when unset.
+func (m *Metadata) Retention(ns string) (*RetentionPolicies, error) {
+	p, err := m.Policies(ns)
+	if err != nil {
+		return nil, err
+	}
+	return p.Retention, nil
+}
+
+// SetRetention sets the namespace's retention policy. As
+// NamespacesBase.checkRetentionPolicies, a value below -1 is refused, and
+// so is a policy that limits one of time and size to zero but not the
+// other.
+func (m *Metadata) SetRetention(ns string, r RetentionPolicies) error {
+	if r.RetentionTimeInMinutes < -1 || r.RetentionSizeInMB < -1 {
+		return Errorf(http.StatusPreconditionFailed, "Invalid retention policy: retention time and size must be >= -1")
+	}
+	if (r.RetentionTimeInMinutes == 0) != (r.RetentionSizeInMB == 0) {
+		return Errorf(http.StatusPreconditionFailed, "Invalid retention policy: retention time and size must both be zero or both be non-zero")
+	}
+	return m.updatePolicies(ns, func(p *Policies) { p.Retention = &r })
+}
+
+// RemoveRetention unsets the namespace's retention policy.
+func (m *Metadata) RemoveRetention(ns string) error {
+	return m.updatePolicies(ns, func(p *Policies) { p.Retention = nil })
 }
 
 func (m *Metadata) updatePolicies(ns string, change func(*Policies)) error {

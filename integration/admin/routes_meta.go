@@ -135,6 +135,8 @@ func (s *Server) routeNamespaces(q *request, rest []string) error {
 		return s.namespaceReplication(q, ns)
 	case "messageTTL":
 		return s.namespaceTTL(q, ns)
+	case "retention":
+		return s.namespaceRetention(q, ns)
 	}
 	return errNoRoute
 }
@@ -223,5 +225,29 @@ func (s *Server) namespaceTTL(q *request, ns string) error {
 			return noContentOr(q, s.md.SetMessageTTL(ns, ttl))
 		},
 		http.MethodDelete: func() error { return noContentOr(q, s.md.RemoveMessageTTL(ns)) },
+	})
+}
+
+func (s *Server) namespaceRetention(q *request, ns string) error {
+	return q.method(map[string]func() error{
+		http.MethodGet: func() error {
+			r, err := s.md.Retention(ns)
+			if err != nil {
+				return err
+			}
+			if r == nil {
+				// Pulsar answers the broker defaults when the namespace has none.
+				return q.ok(RetentionPolicies{})
+			}
+			return q.ok(*r)
+		},
+		http.MethodPost: func() error {
+			var r RetentionPolicies
+			if err := q.readJSON(&r, false); err != nil {
+				return err
+			}
+			return noContentOr(q, s.md.SetRetention(ns, r))
+		},
+		http.MethodDelete: func() error { return noContentOr(q, s.md.RemoveRetention(ns)) },
 	})
 }

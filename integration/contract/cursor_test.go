@@ -10,6 +10,7 @@ import (
 	"github.com/apache/pulsar-client-go/pulsaradmin/pkg/utils"
 
 	"github.com/subsync/subsync/integration/emulator"
+	"github.com/subsync/subsync/integration/testbed"
 )
 
 // ackIndexes acks msgs[i] for each index, failing on the first error.
@@ -291,11 +292,14 @@ func TestSkipMessagesExcludesIndividuallyAcked(t *testing.T) {
 	c := env.main.a
 	topic := topicIn(env.main.namespace(t, false), "skip")
 	tn := topicName(t, topic)
-	ids := sendPayloads(t, newProducer(t, c, topic), numbered("m", 10)...)
-	entries := entriesOf(ids)
+	prod := newProducer(t, c, topic)
+	// Created before the writes, so that it holds the ledger they fill (a
+	// closed ledger no durable cursor needs is deleted at once).
 	if err := c.admin.Subscriptions().Create(tn, "s", utils.Earliest); err != nil {
 		t.Fatalf("create subscription: %v", err)
 	}
+	ids := sendPayloads(t, prod, numbered("m", 10)...)
+	entries := entriesOf(ids)
 	zq := subscribe(t, c, pulsar.ConsumerOptions{Topic: topic, SubscriptionName: "s", Type: pulsar.Shared,
 		EnableZeroQueueConsumer: true, AckWithResponse: true})
 	if err := zq.AckID(pulsar.NewMessageID(entries[2].L, entries[2].E, -1, -1)); err != nil {
@@ -350,20 +354,37 @@ func checkBatchIndexAck(t *testing.T, c *cluster, ns string, wantAgain []string)
 	checkCursor(t, c, topic, "s", expectCursor(entries, ackedSet(entries, 0)))
 }
 
+// realBatchIndexAck says whether the real pair was started with
+// acknowledgmentAtBatchIndexLevelEnabled=true (testbed exec --set ...).
+func realBatchIndexAck() bool {
+	return testbed.SettingsFromEnv()["acknowledgmentAtBatchIndexLevelEnabled"] == "true"
+}
+
 // TestBatchIndexAckIgnoredByDefault: without
 // acknowledgmentAtBatchIndexLevelEnabled (the broker default) an ack carrying
 // an ack set is ignored, so the whole batch comes back after a reconnect.
 func TestBatchIndexAckIgnoredByDefault(t *testing.T) {
 	t.Parallel()
+	if !env.emulated && realBatchIndexAck() {
+		t.Skip("the pair runs with acknowledgmentAtBatchIndexLevelEnabled=true; TestBatchIndexAckAppliedWhenEnabled covers it")
+	}
 	checkBatchIndexAck(t, env.main.a, env.main.namespace(t, false), numbered("b", 4))
 }
 
 // TestBatchIndexAckAppliedWhenEnabled: with batch-index acks on, the broker
 // keeps the partial ack set and sends it with the redelivered entry, so only
-// the unacked indexes come back.
+// the unacked indexes come back. The emulator starts a cluster with them on;
+// a real pair must have been started so (make test-contract-real-batchack).
 func TestBatchIndexAckAppliedWhenEnabled(t *testing.T) {
 	t.Parallel()
-	requireEmulator(t, "a broker configured with acknowledgmentAtBatchIndexLevelEnabled=true")
+	want := []string{"b-1", "b-3"}
+	if !env.emulated {
+		if !realBatchIndexAck() {
+			t.Skipf("the pair runs with the default acknowledgmentAtBatchIndexLevelEnabled=false; start it with testbed exec --set acknowledgmentAtBatchIndexLevelEnabled=true (%s)", testbed.EnvSettings)
+		}
+		checkBatchIndexAck(t, env.main.a, env.main.namespace(t, false), want)
+		return
+	}
 	p := startSim(t, emulator.ClusterOptions{Name: "solo", LedgerMaxEntries: emulatedLedgerMaxEntries, BatchIndexAck: true})
-	checkBatchIndexAck(t, p.a, p.namespace(t, false), []string{"b-1", "b-3"})
+	checkBatchIndexAck(t, p.a, p.namespace(t, false), want)
 }

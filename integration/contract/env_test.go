@@ -312,6 +312,48 @@ func isHTTPStatus(err error, code int) bool {
 	return errors.As(err, &re) && re.Code == code
 }
 
+// envPulsarVersion names the Pulsar version of a real pair not started by
+// the test bed (the bed sets SUBSYNC_TESTBED_VERSION).
+const envPulsarVersion = "PULSAR_VERSION"
+
+// realVersion is the real pair's Pulsar version, "" when unknown or emulated.
+func realVersion() string {
+	if env.emulated {
+		return ""
+	}
+	if v := os.Getenv("SUBSYNC_TESTBED_VERSION"); v != "" {
+		return v
+	}
+	return os.Getenv(envPulsarVersion)
+}
+
+// stampExpected says whether the replicators of the main pair stamp copies
+// with __MSG_PROP_REPL_SOURCE_POSITION: the emulator's do; a real broker's
+// do from 3.0.11, 3.3.5, 4.0.3 and 4.1.0 (apache/pulsar#23697; 3.1 and 3.2
+// never got it). A real pair of unknown version is taken to stamp.
+func stampExpected() bool {
+	v := realVersion()
+	if v == "" {
+		return true
+	}
+	var major, minor, patch int
+	if _, err := fmt.Sscanf(v, "%d.%d.%d", &major, &minor, &patch); err != nil {
+		return true
+	}
+	switch {
+	case major > 4 || major == 4 && (minor >= 1 || patch >= 3):
+		return true
+	case major == 3 && minor == 0:
+		return patch >= 11
+	case major == 3 && minor == 3:
+		return patch >= 5
+	case major == 3 && minor > 3:
+		return true
+	default:
+		return false
+	}
+}
+
 // requireEmulator skips a test that needs a facility only the emulator has.
 func requireEmulator(t *testing.T, why string) {
 	t.Helper()
@@ -494,6 +536,25 @@ func numbered(prefix string, n int) []string {
 }
 
 // ---- consuming ----
+
+// holdSubscription is the durable subscription holdEntries leaves behind.
+const holdSubscription = "contract-hold"
+
+// holdEntries makes c keep every entry of topic written from now on, as an
+// application must: with the default zero retention a broker deletes each
+// closed ledger that every durable cursor has consumed (all of them when
+// there is none; the replicator's cursor consumes at once), so a reader from
+// earliest sees only the last ledger or two. A durable subscription that
+// never acknowledges holds them.
+func holdEntries(t *testing.T, c *cluster, topic string) {
+	t.Helper()
+	cons, err := c.client.Subscribe(pulsar.ConsumerOptions{Topic: topic, SubscriptionName: holdSubscription,
+		Type: pulsar.Exclusive, SubscriptionInitialPosition: pulsar.SubscriptionPositionEarliest})
+	if err != nil {
+		t.Fatalf("hold subscription on %s/%s: %v", c.name, topic, err)
+	}
+	cons.Close()
+}
 
 func subscribe(t *testing.T, c *cluster, o pulsar.ConsumerOptions) pulsar.Consumer {
 	t.Helper()

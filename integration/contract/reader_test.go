@@ -17,6 +17,7 @@ func TestReaderStartPositions(t *testing.T) {
 	t.Parallel()
 	c := env.main.a
 	topic := topicIn(env.main.namespace(t, false), "reader-start")
+	holdEntries(t, c, topic)
 	prod := newProducer(t, c, topic)
 	payloads := numbered("m", 11)
 	ids := sendPayloads(t, prod, payloads[:10]...)
@@ -77,6 +78,7 @@ func TestReaderSeekByMessageID(t *testing.T) {
 	t.Parallel()
 	c := env.main.a
 	topic := topicIn(env.main.namespace(t, false), "seek-id")
+	holdEntries(t, c, topic)
 	payloads := numbered("m", 10)
 	ids := sendPayloads(t, newProducer(t, c, topic), payloads...)
 	for _, inclusive := range []bool{true, false} {
@@ -103,6 +105,7 @@ func TestReaderSeekByTime(t *testing.T) {
 	t.Parallel()
 	c := env.main.a
 	topic := topicIn(env.main.namespace(t, false), "seek-time")
+	holdEntries(t, c, topic)
 	prod := newProducer(t, c, topic)
 	payloads := numbered("m", 10)
 	sendPayloads(t, prod, payloads[:5]...)

@@ -58,10 +58,19 @@ func (c *Cluster) Running() bool {
 	return c.running
 }
 
-func (c *Cluster) ledgerConfig() ledger.Config {
+func (c *Cluster) ledgerConfig(namespace string) ledger.Config {
 	return ledger.Config{
 		MaxEntriesPerLedger: c.opts.LedgerMaxEntries,
 		NextLedgerID:        func() int64 { return c.nextLedger.Add(1) },
+		// A broker's default retention is zero: once a ledger is closed,
+		// everything before the slowest durable cursor goes (all closed
+		// ledgers when there is none), and a reader from earliest sees only
+		// what is left. The real test bed showed it; code that needs older
+		// entries must hold them with a subscription.
+		TrimConsumedLedgers: true,
+		// Any retention policy keeps every ledger: the emulator does not
+		// count minutes or megabytes, and tests run for far less than any.
+		Retain: func() bool { return c.meta.Retains(namespace) },
 	}
 }
 

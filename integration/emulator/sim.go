@@ -89,8 +89,8 @@ func Start(opts Options) (*Sim, error) {
 	}
 	s := &Sim{log: logger, clusters: map[string]*Cluster{}, stopCh: make(chan struct{}),
 		paused: map[link]bool{}, latency: map[link]time.Duration{}}
-	for i, co := range opts.Clusters {
-		if err := s.addCluster(i, co); err != nil {
+	for _, co := range opts.Clusters {
+		if err := s.addCluster(co); err != nil {
 			s.Close()
 			return nil, err
 		}
@@ -107,7 +107,7 @@ func Start(opts Options) (*Sim, error) {
 	return s, nil
 }
 
-func (s *Sim) addCluster(i int, co ClusterOptions) error {
+func (s *Sim) addCluster(co ClusterOptions) error {
 	if !validClusterName(co.Name) {
 		return fmt.Errorf("emulator: cluster name %q: expected letters, digits, '-', '_' or '.'", co.Name)
 	}
@@ -130,9 +130,12 @@ func (s *Sim) addCluster(i int, co ClusterOptions) error {
 		adminOpts = append(adminOpts, admin.WithPerKeyPropertyHeaders())
 	}
 	c.admin = admin.NewServer(md, backend{c}, adminOpts...)
-	// Disjoint ledger id ranges: a position of one cluster never equals one
-	// of another by accident.
-	c.nextLedger.Store(int64(i+1)*1_000_000 + int64(i)*7919)
+	// Every cluster allocates ledger ids from the same low numbers, as each
+	// real cluster's own BookKeeper does (a fresh standalone hands out ids
+	// from 0, its system topics taking the first few): the same ledger:entry
+	// routinely names different data on two clusters, and code that lets a
+	// position of one cluster pass for another's must fail here too.
+	c.nextLedger.Store(0)
 	s.clusters[co.Name] = c
 	s.order = append(s.order, co.Name)
 	return c.listen()
@@ -390,6 +393,9 @@ type policyStore interface {
 	NamespaceExists(ns string) bool
 	ReplicationClusters(ns string) []string
 	MessageTTL(ns string) time.Duration
+	// Retains says whether the namespace's retention policy keeps consumed
+	// ledgers.
+	Retains(ns string) bool
 }
 
 // metadataPolicies reads policies from the admin metadata store.
@@ -414,3 +420,8 @@ func (m metadataPolicies) MessageTTL(ns string) time.Duration {
 }
 
 func (c *Cluster) adminHandler() http.Handler { return c.admin }
+
+func (m metadataPolicies) Retains(ns string) bool {
+	r, err := m.md.Retention(ns)
+	return err == nil && r.Retains()
+}

@@ -45,7 +45,7 @@ func newTopic(c *Cluster, tn topicName) *Topic {
 	t := &Topic{
 		cluster:     c,
 		name:        tn,
-		ml:          ledger.New(tn.full, c.ledgerConfig()),
+		ml:          ledger.New(tn.full, c.ledgerConfig(tn.namespace)),
 		subs:        map[string]*Subscription{},
 		producers:   map[string]*producer{},
 		replicators: map[string]*replicator{},

@@ -342,11 +342,36 @@ func (c *Cursor) mayMoveBeyondLAC(p Position) bool {
 // extends p over individually deleted runs that follow it (across ledger
 // boundaries), drops ranges and batch state at or below it, and moves the
 // read position forward when it is not past the new mark-delete position.
+//
+// A durable cursor then trims as ManagedLedgerImpl.updateCursor does: only
+// when the slowest durable mark-delete position changed and the previous
+// slowest one is in another ledger than this cursor's new position. A trim
+// on every mark-delete would delete a just-closed ledger as soon as any
+// cursor moved within the new one, which Pulsar does not.
 func (c *Cursor) setAcknowledgedPosition(p Position) {
+	if !c.durable {
+		c.setAcknowledgedPositionNoTrim(p)
+		return
+	}
+	before, _ := c.ml.slowestDurableLocked()
 	c.setAcknowledgedPositionNoTrim(p)
-	if c.durable {
+	after, _ := c.ml.slowestDurableLocked()
+	if before != after && before.Ledger != c.markDelete.Ledger {
 		c.ml.maybeTrimLocked()
 	}
+}
+
+// slowestDurableLocked is the lowest mark-delete position of the durable
+// cursors (ManagedCursorContainer.getSlowestReaderPosition).
+func (ml *ManagedLedger) slowestDurableLocked() (Position, bool) {
+	var slowest Position
+	found := false
+	for _, o := range ml.cursors {
+		if o.durable && (!found || o.markDelete.Compare(slowest) < 0) {
+			slowest, found = o.markDelete, true
+		}
+	}
+	return slowest, found
 }
 
 // setAcknowledgedPositionNoTrim is setAcknowledgedPosition without the

@@ -11,7 +11,7 @@ func (ml *ManagedLedger) TrimConsumedLedgers() []int64 {
 }
 
 func (ml *ManagedLedger) maybeTrimLocked() {
-	if ml.cfg.TrimConsumedLedgers {
+	if ml.cfg.TrimConsumedLedgers && (ml.cfg.Retain == nil || !ml.cfg.Retain()) {
 		ml.trimLocked()
 	}
 }

@@ -34,6 +34,15 @@ func TestTrimFollowsSlowestDurableCursor(t *testing.T) {
 		t.Fatalf("trimmed while b still needs ledger 1: %v", ids)
 	}
 	b.Delete(pos(1, 0), pos(1, 1)) // b now sits on the last entry of ledger 1
+	// updateCursor trims only when the slowest cursor lands in another
+	// ledger than the previous slowest position's: b stayed in ledger 1.
+	if ids := ledgerIDs(ml); !slices.Equal(ids, []int64{1, 2, 3}) {
+		t.Fatalf("trimmed on a mark-delete within the slowest ledger: %v", ids)
+	}
+	// The broker's periodic retention check trims what both consumed.
+	if ids := ml.TrimConsumedLedgers(); !slices.Equal(ids, []int64{1}) {
+		t.Fatalf("periodic trim deleted %v, want [1]", ids)
+	}
 	if ids := ledgerIDs(ml); !slices.Equal(ids, []int64{2, 3}) {
 		t.Fatalf("ledgers after both consumed ledger 1: %v", ids)
 	}
@@ -112,5 +121,36 @@ func TestDeleteCursorTriggersTrim(t *testing.T) {
 	ml.DeleteCursor("a")
 	if ids := ledgerIDs(ml); !slices.Equal(ids, []int64{2}) {
 		t.Errorf("ledgers after deleting the only subscription: %v", ids)
+	}
+}
+
+func TestSlowestCursorChangingLedgerTriggersTrim(t *testing.T) {
+	ml := newTrimmingLedger(t, 2)
+	a, _ := ml.OpenCursor("a", ml.EarliestMarkDelete(), CursorOptions{Durable: true})
+	appendN(ml, 5) // 1:0 1:1 | 2:0 2:1 | 3:0
+	a.Delete(pos(1, 0))
+	if ids := ledgerIDs(ml); !slices.Equal(ids, []int64{1, 2, 3}) {
+		t.Fatalf("trimmed while a still needs ledger 1: %v", ids)
+	}
+	// a moves from ledger 1 to ledger 2: updateCursor starts a trim.
+	a.Delete(pos(1, 1), pos(2, 0))
+	if ids := ledgerIDs(ml); !slices.Equal(ids, []int64{2, 3}) {
+		t.Fatalf("ledgers after the slowest cursor left ledger 1: %v", ids)
+	}
+}
+
+func TestRetainHoldsTrimmingBack(t *testing.T) {
+	retain := true
+	var next int64
+	ml := New("t", Config{MaxEntriesPerLedger: 2, TrimConsumedLedgers: true, Retain: func() bool { return retain },
+		NextLedgerID: func() int64 { next++; return next }})
+	appendN(ml, 5)
+	if ids := ledgerIDs(ml); !slices.Equal(ids, []int64{1, 2, 3}) {
+		t.Fatalf("trimmed under retention: %v", ids)
+	}
+	retain = false
+	appendN(ml, 1) // ledger 3 closes: the next trigger trims
+	if ids := ledgerIDs(ml); !slices.Equal(ids, []int64{4}) {
+		t.Fatalf("ledgers after retention was removed: %v, want [4]", ids)
 	}
 }

@@ -77,8 +77,12 @@ func resolve(ctx context.Context, version, cacheDir, out string) error {
 	if err := os.WriteFile(settingsFile, settings, 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", settingsFile, err)
 	}
-	cmd := exec.CommandContext(ctx, "mvn", "-B", "-q", "-s", settingsFile, "-f", pomFile, "-Dpulsar.version="+version,
-		"dependency:build-classpath", "-Dmdep.outputFile="+out)
+	args := []string{"-B", "-q", "-s", settingsFile, "-f", pomFile, "-Dpulsar.version=" + version}
+	if otel := openTelemetryVersion(version); otel != version {
+		args = append(args, "-Dpulsar.otel.version="+otel)
+	}
+	args = append(args, "dependency:build-classpath", "-Dmdep.outputFile="+out)
+	cmd := exec.CommandContext(ctx, "mvn", args...)
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Run(); err != nil {
@@ -92,4 +96,14 @@ func tail(s string, n int) string {
 		return s
 	}
 	return "…" + s[len(s)-n:]
+}
+
+// openTelemetryVersion is the pulsar-opentelemetry to run a broker with:
+// its own, except on 3.3.x, whose pulsar-opentelemetry Maven Central does
+// not serve (404); 3.3.5 starts and passes the contract suite with 4.0.7's.
+func openTelemetryVersion(version string) string {
+	if strings.HasPrefix(version, "3.3.") {
+		return "4.0.7"
+	}
+	return version
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"sort"
 	"strings"
 	"time"
 )
@@ -17,7 +18,21 @@ import (
 const (
 	EnvControlURL = "SUBSYNC_TESTBED_URL"
 	EnvVersion    = "SUBSYNC_TESTBED_VERSION"
+	// EnvSettings lists the --set broker settings, KEY=VALUE joined by
+	// ",", sorted, so that a suite can tell which behaviour to expect.
+	EnvSettings = "SUBSYNC_TESTBED_SETTINGS"
 )
+
+// SettingsFromEnv returns the broker settings `testbed exec` announced.
+func SettingsFromEnv() map[string]string {
+	out := map[string]string{}
+	for _, kv := range strings.Split(os.Getenv(EnvSettings), ",") {
+		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {
+			out[k] = v
+		}
+	}
+	return out
+}
 
 // ClusterInfo describes one cluster of a running bed.
 type ClusterInfo struct {
@@ -48,7 +63,13 @@ func (b *Bed) Env(controlURL string) []string {
 		p := "PULSAR_" + string(rune('A'+i)) + "_"
 		env = append(env, p+"SERVICE_URL="+c.ServiceURL(), p+"WEB_URL="+c.WebURL(), p+"CLUSTER="+c.Name)
 	}
-	return append(env, EnvVersion+"="+b.opts.Version, EnvControlURL+"="+controlURL)
+	settings := make([]string, 0, len(b.opts.BrokerSettings))
+	for k, v := range b.opts.BrokerSettings {
+		settings = append(settings, k+"="+v)
+	}
+	sort.Strings(settings)
+	return append(env, EnvVersion+"="+b.opts.Version, EnvSettings+"="+strings.Join(settings, ","),
+		EnvControlURL+"="+controlURL)
 }
 
 // Handler serves the bed's faults over HTTP:

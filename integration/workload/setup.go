@@ -90,9 +90,19 @@ func SetupReplicatedNamespace(ctx context.Context, namespace string, eps ...*End
 		if err := e.Admin.Namespaces().SetNamespaceReplicationClustersWithContext(ctx, namespace, names); err != nil {
 			return fmt.Errorf("set replication clusters %v of %s on %s: %w", names, namespace, e.Name, err)
 		}
+		// With the broker's default zero retention a standby deletes each
+		// closed ledger of copies as soon as its replicator cursor has
+		// passed it, unless a subscription already holds it: a subscription
+		// subsync creates there later could not cover them, and failing
+		// over would lose them. Unlimited retention keeps them.
+		if err := e.Admin.Namespaces().SetRetentionWithContext(ctx, namespace, unlimitedRetention); err != nil {
+			return fmt.Errorf("set retention of %s on %s: %w", namespace, e.Name, err)
+		}
 	}
 	return nil
 }
+
+var unlimitedRetention = utils.RetentionPolicies{RetentionTimeInMinutes: -1, RetentionSizeInMB: -1}
 
 func registerPeers(ctx context.Context, e *Endpoint, all []*Endpoint) error {
 	known, err := e.Admin.Clusters().ListWithContext(ctx)
