@@ -2,12 +2,9 @@ package cursor
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/apache/pulsar-client-go/pulsaradmin"
-	"github.com/apache/pulsar-client-go/pulsaradmin/pkg/rest"
 	"github.com/apache/pulsar-client-go/pulsaradmin/pkg/utils"
 
 	"github.com/subsync/subsync/ackset"
@@ -23,10 +20,6 @@ type Admin interface {
 	// Stats returns the topic's stats (subscription types, consumers,
 	// durability).
 	Stats(ctx context.Context, topic string) (utils.TopicStats, error)
-	// CreateSubscription creates a durable subscription at the earliest
-	// position. It returns ErrSubscriptionExists (possibly wrapped) when the
-	// subscription exists already.
-	CreateSubscription(ctx context.Context, topic, sub string) error
 	// ResetCursor resets the subscription's read position to pos; the broker
 	// sets the mark-delete position to the entry before it and clears the
 	// individually deleted ranges.
@@ -62,27 +55,6 @@ func (a pulsarAdmin) Stats(ctx context.Context, topic string) (utils.TopicStats,
 	return a.c.Topics().GetStatsWithContext(ctx, tn)
 }
 
-func (a pulsarAdmin) CreateSubscription(ctx context.Context, topic, sub string) error {
-	tn, err := topicName(topic)
-	if err != nil {
-		return err
-	}
-	err = a.c.Subscriptions().CreateWithContext(ctx, tn, sub, utils.Earliest)
-	if isHTTPStatus(err, http.StatusConflict) {
-		return fmt.Errorf("%w: %w", ErrSubscriptionExists, err)
-	}
-	return err
-}
-
-func isHTTPStatus(err error, code int) bool {
-	var re rest.Error
-	if errors.As(err, &re) {
-		return re.Code == code
-	}
-	var rp *rest.Error
-	return errors.As(err, &rp) && rp != nil && rp.Code == code
-}
-
 func (a pulsarAdmin) ResetCursor(ctx context.Context, topic, sub string, pos ackset.Position) error {
 	tn, err := topicName(topic)
 	if err != nil {
@@ -91,7 +63,3 @@ func (a pulsarAdmin) ResetCursor(ctx context.Context, topic, sub string, pos ack
 	id := utils.MessageID{LedgerID: pos.Ledger, EntryID: pos.Entry, PartitionIndex: -1, BatchIndex: -1}
 	return a.c.Subscriptions().ResetCursorToMessageIDWithContext(ctx, tn, sub, id)
 }
-
-// ErrSubscriptionExists is returned by Admin.CreateSubscription when the
-// subscription already exists (HTTP 409 from the broker).
-var ErrSubscriptionExists = errors.New("subscription already exists")

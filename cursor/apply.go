@@ -27,8 +27,9 @@ const (
 	defaultAckChunk     = 1000
 )
 
-// Applier executes Plans against Pulsar: admin calls for create and reset,
-// a short-lived zero-queue Shared consumer for individual acks.
+// Applier executes Plans against Pulsar: a short-lived zero-queue Shared
+// consumer creates a missing subscription and makes the individual acks,
+// an admin call resets.
 type Applier struct {
 	client pulsar.Client
 	adm    Admin
@@ -71,9 +72,13 @@ func (a *Applier) Apply(ctx context.Context, topic, sub string, p Plan) (Result,
 		return res, nil
 	}
 	if p.Create {
-		created, err := a.create(ctx, topic, sub)
+		created, reason, err := a.create(ctx, topic, sub)
 		if err != nil {
 			return res, err
+		}
+		if reason != "" {
+			res.Deferred, res.Reason = true, reason
+			return res, nil
 		}
 		res.Created = created
 		if !created && p.ResetTo != nil {
@@ -108,15 +113,33 @@ func (a *Applier) Apply(ctx context.Context, topic, sub string, p Plan) (Result,
 	return res, err
 }
 
-func (a *Applier) create(ctx context.Context, topic, sub string) (bool, error) {
-	err := a.adm.CreateSubscription(ctx, topic, sub)
-	switch {
-	case errors.Is(err, ErrSubscriptionExists):
-		return false, nil
-	case err != nil:
-		return false, fmt.Errorf("topic %s: subscription %q: create: %w", topic, sub, err)
+// create makes sure the subscription exists: if topic stats do not list
+// it, the acknowledging consumer subscribes at the earliest position and
+// leaves. It reports whether the subscription was missing (and so was
+// created), or why nothing was done.
+//
+// It never uses the admin API's create (PUT .../subscription/{sub}): a
+// real broker implements it as "create at Latest, then reset-cursor to the
+// requested position" (PersistentTopicsBase#internalCreateSubscription),
+// so the new cursor first has every entry of the topic acknowledged and
+// persisted; a failed reset or a broker crash in between leaves it so,
+// and a reader in between sees it. A consumer's subscribe initialises the
+// cursor at its initial position before the cursor becomes visible
+// (ManagedLedgerImpl#asyncOpenCursor): it never acknowledges anything.
+func (a *Applier) create(ctx context.Context, topic, sub string) (bool, string, error) {
+	stats, err := a.adm.Stats(ctx, topic)
+	if err != nil {
+		return false, "", fmt.Errorf("topic %s: subscription %q: stats before create: %w", topic, sub, err)
 	}
-	return true, nil
+	if _, ok := stats.Subscriptions[sub]; ok {
+		return false, "", nil
+	}
+	consumer, reason, err := a.subscribe(topic, sub)
+	if err != nil || reason != "" {
+		return false, reason, err
+	}
+	consumer.Close()
+	return true, "", nil
 }
 
 // reset resets the cursor unless consumers are attached (a reset would
@@ -142,20 +165,9 @@ func (a *Applier) ack(ctx context.Context, topic, sub string, acks []ackset.Rang
 	if err != nil {
 		return 0, "", err
 	}
-	consumer, err := a.client.Subscribe(pulsar.ConsumerOptions{
-		Topic:                       topic,
-		SubscriptionName:            sub,
-		Name:                        a.opts.ConsumerName,
-		Type:                        pulsar.Shared,
-		SubscriptionInitialPosition: pulsar.SubscriptionPositionEarliest,
-		EnableZeroQueueConsumer:     true,
-		AckWithResponse:             true,
-	})
-	if err != nil {
-		if isConsumerBusy(err) {
-			return 0, "exclusive-type consumers attached: " + err.Error(), nil
-		}
-		return 0, "", fmt.Errorf("topic %s: subscription %q: subscribe: %w", topic, sub, err)
+	consumer, reason, err := a.subscribe(topic, sub)
+	if err != nil || reason != "" {
+		return 0, reason, err
 	}
 	defer consumer.Close()
 
@@ -199,6 +211,30 @@ func (a *Applier) ack(ctx context.Context, topic, sub string, acks []ackset.Rang
 		return acked, "", fmt.Errorf("topic %s: subscription %q: %w", topic, sub, err)
 	}
 	return acked, "", nil
+}
+
+// subscribe attaches the acknowledging consumer: Shared, zero-queue (it is
+// never fed), acknowledgements confirmed. On a missing subscription it
+// creates a durable one at the earliest position, nothing acknowledged.
+// ConsumerBusy (exclusive-type consumers attached) is a reason, not an
+// error.
+func (a *Applier) subscribe(topic, sub string) (pulsar.Consumer, string, error) {
+	consumer, err := a.client.Subscribe(pulsar.ConsumerOptions{
+		Topic:                       topic,
+		SubscriptionName:            sub,
+		Name:                        a.opts.ConsumerName,
+		Type:                        pulsar.Shared,
+		SubscriptionInitialPosition: pulsar.SubscriptionPositionEarliest,
+		EnableZeroQueueConsumer:     true,
+		AckWithResponse:             true,
+	})
+	if err != nil {
+		if isConsumerBusy(err) {
+			return nil, "exclusive-type consumers attached: " + err.Error(), nil
+		}
+		return nil, "", fmt.Errorf("topic %s: subscription %q: subscribe: %w", topic, sub, err)
+	}
+	return consumer, "", nil
 }
 
 // partitionIndex is the partition index pulsar-client-go gives a consumer

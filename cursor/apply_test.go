@@ -23,19 +23,16 @@ func TestApplyDeferredPlanDoesNothing(t *testing.T) {
 	if err != nil || res != (Result{Deferred: true, Reason: "why"}) {
 		t.Fatalf("Apply = %+v, %v", res, err)
 	}
-	if len(f.created) != 0 || len(f.resets) != 0 {
-		t.Fatalf("admin called: created %v resets %v", f.created, f.resets)
+	if len(f.resets) != 0 {
+		t.Fatalf("admin called: resets %v", f.resets)
 	}
 }
 
-func TestApplyCreateOnly(t *testing.T) {
+func TestApplyCreateExisting(t *testing.T) {
+	// Topic stats list "idle": nothing to create, nothing subscribes (the
+	// Applier has no client here).
 	f := goodAdmin()
-	res, err := NewApplier(nil, f, ApplierOptions{}).Apply(context.Background(), "T", "s", Plan{Create: true})
-	if err != nil || res != (Result{Created: true}) || len(f.created) != 1 || f.created[0] != "s" {
-		t.Fatalf("Apply = %+v, %v; created %v", res, err, f.created)
-	}
-	f.createErr = fmt.Errorf("409: %w", ErrSubscriptionExists)
-	res, err = NewApplier(nil, f, ApplierOptions{}).Apply(context.Background(), "T", "s", Plan{Create: true})
+	res, err := NewApplier(nil, f, ApplierOptions{}).Apply(context.Background(), "T", "idle", Plan{Create: true})
 	if err != nil || res != (Result{}) {
 		t.Fatalf("existing subscription: Apply = %+v, %v", res, err)
 	}
@@ -43,7 +40,6 @@ func TestApplyCreateOnly(t *testing.T) {
 
 func TestApplyStaleCreateWithResetDefers(t *testing.T) {
 	f := goodAdmin()
-	f.createErr = fmt.Errorf("409: %w", ErrSubscriptionExists)
 	to := pos(10, 3)
 	res, err := NewApplier(nil, f, ApplierOptions{}).Apply(context.Background(), "T", "idle",
 		Plan{Create: true, ResetTo: &to, Acks: []ackset.Range{ents(12, 0, 0)}})
@@ -61,7 +57,7 @@ func TestApplyAdminErrors(t *testing.T) {
 		plan   Plan
 		want   []string
 	}{
-		{"create", func(f *fakeAdmin) { f.createErr = boom }, Plan{Create: true}, []string{"topic T", `subscription "s"`, "create"}},
+		{"stats before create", func(f *fakeAdmin) { f.statsErr = boom }, Plan{Create: true}, []string{"topic T", `subscription "s"`, "stats before create"}},
 		{"stats before reset", func(f *fakeAdmin) { f.statsErr = boom }, Plan{ResetTo: &to}, []string{"topic T", `subscription "s"`, "stats before reset"}},
 		{"reset", func(f *fakeAdmin) { f.resetErr = boom }, Plan{ResetTo: &to}, []string{"topic T", `subscription "s"`, "reset cursor to 3:7"}},
 	}

@@ -2,8 +2,9 @@
 // state: reading it from the broker (ReadTopic, over the small Admin
 // interface), planning how to make a local cursor include a set of local
 // positions (PlanApply, pure), and executing that plan against Pulsar
-// (Applier: create subscription, reset-cursor, individual acks through a
-// zero-queue Shared consumer that never receives).
+// (Applier: reset-cursor through the admin API; creating a missing
+// subscription and individual acks through a zero-queue Shared consumer
+// that never receives).
 //
 // The safety invariant shapes every decision here: a plan never acknowledges
 // a position that is neither wanted nor already acknowledged locally, and a

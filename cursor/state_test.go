@@ -20,9 +20,7 @@ type fakeAdmin struct {
 	internal    utils.PersistentTopicInternalStats
 	statsErr    error
 	internalErr error
-	createErr   error
 	resetErr    error
-	created     []string
 	resets      []ackset.Position
 }
 
@@ -32,11 +30,6 @@ func (f *fakeAdmin) InternalStats(context.Context, string) (utils.PersistentTopi
 
 func (f *fakeAdmin) Stats(context.Context, string) (utils.TopicStats, error) {
 	return f.stats, f.statsErr
-}
-
-func (f *fakeAdmin) CreateSubscription(_ context.Context, _, sub string) error {
-	f.created = append(f.created, sub)
-	return f.createErr
 }
 
 func (f *fakeAdmin) ResetCursor(_ context.Context, _, _ string, p ackset.Position) error {

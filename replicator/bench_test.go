@@ -2,6 +2,7 @@ package replicator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -62,10 +63,13 @@ func BenchmarkSyncLag(b *testing.B) {
 	ackedAt := make(map[ackset.Position]time.Time, n)
 	stop := make(chan struct{})
 	var lags []time.Duration
+	var pollErr error
 	pollDone := make(chan struct{})
 	go func() {
+		// Fatal must not be called here (it would end this goroutine
+		// only): the error is reported once the acknowledgements are done.
 		defer close(pollDone)
-		lags = pollStandby(b, p, topic, "lag", westPos, &mu, ackedAt, stop, n)
+		lags, pollErr = pollStandby(p, topic, "lag", westPos, &mu, ackedAt, stop, n)
 	}()
 	b.ResetTimer()
 	ackStart := time.Now()
@@ -129,6 +133,9 @@ func BenchmarkSyncLag(b *testing.B) {
 	b.StopTimer()
 	cancel() // releases the ackers blocked in Receive
 	wg.Wait()
+	if pollErr != nil {
+		b.Fatal(pollErr)
+	}
 	if len(lags) < n {
 		b.Fatalf("only %d of %d acknowledgements reached the standby", len(lags), n)
 	}
@@ -160,9 +167,10 @@ func westPositions(b *testing.B, p *pair, topic string, n int) map[string]ackset
 
 // pollStandby reads the standby cursor every 10 ms and records, for each
 // newly acknowledged position, the time since its acknowledgement on the
-// primary.
-func pollStandby(b *testing.B, p *pair, topic, sub string, westPos map[string]ackset.Position,
-	mu *sync.Mutex, ackedAt map[ackset.Position]time.Time, stop chan struct{}, n int) []time.Duration {
+// primary. A position acknowledged on the standby before the primary is an
+// error: it would be lost at a failover.
+func pollStandby(p *pair, topic, sub string, westPos map[string]ackset.Position,
+	mu *sync.Mutex, ackedAt map[ackset.Position]time.Time, stop chan struct{}, n int) ([]time.Duration, error) {
 	tn, _ := utils.GetTopicName(topic)
 	seen := map[ackset.Position]bool{}
 	var lags []time.Duration
@@ -173,7 +181,7 @@ func pollStandby(b *testing.B, p *pair, topic, sub string, westPos map[string]ac
 	for len(lags) < n {
 		select {
 		case <-stop:
-			return lags
+			return lags, nil
 		case <-time.After(10 * time.Millisecond):
 		}
 		st, err := p.admins["west"].Topics().GetInternalStats(*tn)
@@ -187,8 +195,8 @@ func pollStandby(b *testing.B, p *pair, topic, sub string, westPos map[string]ac
 		now := time.Now()
 		mdp, err1 := ackset.ParsePosition(cs.MarkDeletePosition)
 		idm, err2 := ackset.ParseIDM(cs.IndividuallyDeletedMessages)
-		if err1 != nil || err2 != nil {
-			b.Fatalf("standby cursor unreadable: %v %v", err1, err2)
+		if err := errors.Join(err1, err2); err != nil {
+			return lags, fmt.Errorf("standby cursor unreadable: %w", err)
 		}
 		mu.Lock()
 		for _, pos := range all {
@@ -198,14 +206,15 @@ func pollStandby(b *testing.B, p *pair, topic, sub string, westPos map[string]ac
 			at, ok := ackedAt[pos]
 			if !ok {
 				mu.Unlock()
-				b.Fatalf("standby acknowledged %s before the primary did", pos)
+				return lags, fmt.Errorf("standby acknowledged %s before the primary did (standby cursor: markDeletePosition %s, individuallyDeletedMessages %.200s)",
+					pos, cs.MarkDeletePosition, cs.IndividuallyDeletedMessages)
 			}
 			seen[pos] = true
 			lags = append(lags, now.Sub(at))
 		}
 		mu.Unlock()
 	}
-	return lags
+	return lags, nil
 }
 
 func isAcked(p, mdp ackset.Position, idm []ackset.Range) bool {
@@ -219,5 +228,3 @@ func isAcked(p, mdp ackset.Position, idm []ackset.Range) bool {
 	}
 	return false
 }
-
-var _ = fmt.Sprint

@@ -168,13 +168,11 @@ func (b backend) CreateSubscription(topic, sub string, at ledger.Position, repli
 	if t.subscription(sub) != nil {
 		return admin.ErrSubscriptionExists
 	}
-	o := subscribeOptions{durable: true, replicated: replicated}
-	switch at {
-	case admin.Earliest:
-		o.initial = wire.InitialPosition_Earliest
-	case admin.Latest:
-		o.initial = wire.InitialPosition_Latest
-	}
+	// Pulsar creates the cursor at Latest (every entry acknowledged, and
+	// persisted so), then resets it to the requested position, Earliest
+	// included, in a second step: a reader in between sees the cursor at
+	// the end of the topic, as on a real broker.
+	o := subscribeOptions{durable: true, replicated: replicated, initial: wire.InitialPosition_Latest}
 	s, created, err := t.getOrCreateSubscription(sub, o)
 	if err != nil {
 		return adminError(err)
@@ -182,7 +180,7 @@ func (b backend) CreateSubscription(topic, sub string, at ledger.Position, repli
 	if !created {
 		return admin.ErrSubscriptionExists
 	}
-	if at != admin.Earliest && at != admin.Latest {
+	if at != admin.Latest {
 		s.resetCursor(at)
 	}
 	return nil
