@@ -402,6 +402,7 @@ func TestSubscribeAtEarliestShowsNothingAcked(t *testing.T) {
 	t.Parallel()
 	c := env.main.a
 	topic := topicIn(env.main.namespace(t, false), "subscribe-earliest")
+	holdEntries(t, c, topic)
 	entries := entriesOf(sendPayloads(t, newProducer(t, c, topic), numbered("m", 30)...))
 	want := expectCursor(entries, nil)
 
