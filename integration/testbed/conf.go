@@ -20,6 +20,11 @@ func brokerConfig(c *Cluster, o Options) string {
 		"managedLedgerDefaultEnsembleSize": "1",
 		"managedLedgerDefaultWriteQuorum":  "1",
 		"managedLedgerDefaultAckQuorum":    "1",
+		// The client's bookie health check quarantines a bookie after a
+		// few slow writes (30 minutes by default); with one bookie that
+		// stops every write ("Not enough non-faulty bookies available"),
+		// as a loaded test machine showed.
+		"bookkeeperClientHealthCheckEnabled": "false",
 		// PIP-33, so that the brokers' own replicated subscriptions can be
 		// measured beside subsync.
 		"enableReplicatedSubscriptions":                  "true",
