@@ -115,7 +115,32 @@ func (c *Cluster) start(ctx context.Context) error {
 		c.kill()
 		return err
 	}
+	if err := c.waitWritable(ctx); err != nil {
+		c.kill()
+		return err
+	}
 	return nil
+}
+
+// waitWritable creates throwaway topics until one succeeds: a restarted
+// broker answers its health check a moment before it can open new ledgers
+// ("Not enough non-faulty bookies available" until its BookKeeper client
+// has seen the bookie again).
+func (c *Cluster) waitWritable(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, c.opts.StartTimeout)
+	defer cancel()
+	for attempt := 0; ; attempt++ {
+		topic := fmt.Sprintf("%s/admin/v2/persistent/public/default/testbed-writable-%d-%d", c.WebURL(), time.Now().UnixNano(), attempt)
+		err := adminCall(ctx, http.MethodPut, topic, nil)
+		if err == nil {
+			return adminCall(ctx, http.MethodDelete, topic+"?force=true", nil)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("cluster %s: cannot create a topic within %v (%v); see %s", c.Name, c.opts.StartTimeout, err, c.LogFile())
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
 
 // waitReady polls the broker's health check, which answers only once the

@@ -20,11 +20,12 @@ func brokerConfig(c *Cluster, o Options) string {
 		"managedLedgerDefaultEnsembleSize": "1",
 		"managedLedgerDefaultWriteQuorum":  "1",
 		"managedLedgerDefaultAckQuorum":    "1",
-		// The client's bookie health check quarantines a bookie after a
-		// few slow writes (30 minutes by default); with one bookie that
-		// stops every write ("Not enough non-faulty bookies available"),
-		// as a loaded test machine showed.
-		"bookkeeperClientHealthCheckEnabled": "false",
+		// The in-process bookie reads this file too. Only with ephemeral
+		// ports allowed does it listen on --bookkeeper-port (BKCluster);
+		// otherwise it takes a new port at every start, and after a restart
+		// the old registration, which the RocksDB metadata store keeps,
+		// names a dead bookie: "Not enough non-faulty bookies available".
+		"allowEphemeralPorts": "true",
 		// PIP-33, so that the brokers' own replicated subscriptions can be
 		// measured beside subsync.
 		"enableReplicatedSubscriptions":                  "true",
