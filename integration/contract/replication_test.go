@@ -305,6 +305,25 @@ func TestReplicationHonoursReplicateToAndDisableReplication(t *testing.T) {
 	}
 }
 
+// waitWritable waits until a new topic of ns on c takes a write: after a
+// restart the broker answers its health check before its bookie is
+// available to every new ledger.
+func waitWritable(t *testing.T, c *cluster, ns string) {
+	t.Helper()
+	probe := topicIn(ns, "probe-"+randomSuffix())
+	eventually(t, time.Minute, func() error {
+		p, err := c.client.CreateProducer(pulsar.ProducerOptions{Topic: probe, SendTimeout: waitTimeout})
+		if err != nil {
+			return fmt.Errorf("producer on restarted %s: %w", c.name, err)
+		}
+		defer p.Close()
+		if _, err := p.Send(t.Context(), &pulsar.ProducerMessage{Payload: []byte("probe")}); err != nil {
+			return fmt.Errorf("write on restarted %s: %w", c.name, err)
+		}
+		return nil
+	})
+}
+
 // replicatorConnected says whether c's replicator of topic towards remote
 // has a connected producer (topic stats, replication.<remote>.connected).
 func replicatorConnected(t *testing.T, c *cluster, topic, remote string) (bool, error) {
@@ -369,6 +388,9 @@ func TestReplicationSkipsTTLExpiredEntries(t *testing.T) {
 		if err := bed.Restart(context.Background(), b.name); err != nil {
 			t.Fatalf("restart %s: %v", b.name, err)
 		}
+		// Healthy is not yet writable for every topic: the tests that run
+		// next once met "Not enough non-faulty bookies available" there.
+		waitWritable(t, b, ns)
 	}
 	t.Cleanup(restore)
 	if bed == nil {
