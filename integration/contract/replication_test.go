@@ -305,23 +305,39 @@ func TestReplicationHonoursReplicateToAndDisableReplication(t *testing.T) {
 	}
 }
 
-// waitWritable waits until a new topic of ns on c takes a write: after a
-// restart the broker answers its health check before its bookie is
-// available to every new ledger.
+// waitWritable waits until new topics of ns on c have taken writes for 10 s
+// in a row: after a restart the broker answers its health check, and even
+// a first write, while new ledgers may still fail for a while with "Not
+// enough non-faulty bookies available" (seen on 4.0.7 and 3.3.5), which
+// would fail the tests that run next.
 func waitWritable(t *testing.T, c *cluster, ns string) {
 	t.Helper()
-	probe := topicIn(ns, "probe-"+randomSuffix())
-	eventually(t, time.Minute, func() error {
-		p, err := c.client.CreateProducer(pulsar.ProducerOptions{Topic: probe, SendTimeout: waitTimeout})
+	const stable, limit = 10 * time.Second, 2 * time.Minute
+	write := func() error {
+		p, err := c.client.CreateProducer(pulsar.ProducerOptions{Topic: topicIn(ns, "probe-"+randomSuffix()), SendTimeout: waitTimeout})
 		if err != nil {
-			return fmt.Errorf("producer on restarted %s: %w", c.name, err)
+			return err
 		}
 		defer p.Close()
-		if _, err := p.Send(t.Context(), &pulsar.ProducerMessage{Payload: []byte("probe")}); err != nil {
-			return fmt.Errorf("write on restarted %s: %w", c.name, err)
+		_, err = p.Send(t.Context(), &pulsar.ProducerMessage{Payload: []byte("probe")})
+		return err
+	}
+	start := time.Now()
+	var since time.Time
+	for {
+		if err := write(); err != nil {
+			since = time.Time{}
+			if time.Since(start) > limit {
+				t.Fatalf("restarted %s still refuses writes after %v: %v", c.name, limit, err)
+			}
+		} else if since.IsZero() {
+			since = time.Now()
+		} else if time.Since(since) >= stable {
+			t.Logf("%s writable for %v, %v after its restart", c.name, stable, time.Since(start).Round(time.Second))
+			return
 		}
-		return nil
-	})
+		time.Sleep(500 * time.Millisecond)
+	}
 }
 
 // replicatorConnected says whether c's replicator of topic towards remote
