@@ -14,7 +14,7 @@ import (
 	"github.com/subsync/subsync/integration/wire"
 )
 
-// SourcePositionProperty is the property Pulsar 3.0.11+/3.3.6+/4.0.4+
+// SourcePositionProperty is the property Pulsar 3.0.11+/3.3.5+/4.0.3+
 // replicators add to every copy: the entry's position in the source topic.
 const SourcePositionProperty = "__MSG_PROP_REPL_SOURCE_POSITION"
 
