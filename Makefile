@@ -2,8 +2,10 @@
 GO        ?= go
 PKGS      := ./...
 FUZZTIME  ?= 10s
+# Extra go test flags for the real contract runs, e.g. CONTRACT_FLAGS=-v.
+CONTRACT_FLAGS ?=
 
-.PHONY: build test test-short test-real bench demo demo-real lint fuzz tools proto clean alerts-test chart-check
+.PHONY: build test test-short test-real test-contract-real test-contract-real-3 test-contract-real-batchack bench demo demo-real lint fuzz tools proto clean alerts-test chart-check
 
 build:
 	$(GO) build -o bin/ ./cmd/...
@@ -28,6 +30,22 @@ test-real:
 
 test-short:
 	$(GO) test -count=1 -short $(PKGS)
+
+# The contract suite against real Apache Pulsar clusters (two standalone
+# brokers from Maven Central, geo-replicated; needs Java 17 and mvn). The
+# first run of a version resolves its jars (minutes); later ones start in
+# about 15 s. See docs/emulator.md.
+test-contract-real:
+	$(GO) run ./cmd/testbed exec -- $(GO) test -count=1 $(CONTRACT_FLAGS) ./integration/contract/
+
+# The same against the newest 3.x line Maven Central serves whole enough
+# (3.3.5, with 4.0.7's pulsar-opentelemetry).
+test-contract-real-3:
+	$(GO) run ./cmd/testbed exec --version 3.3.5 -- $(GO) test -count=1 $(CONTRACT_FLAGS) ./integration/contract/
+
+# Batch-index acknowledgement needs a broker setting: a bed started with it.
+test-contract-real-batchack:
+	$(GO) run ./cmd/testbed exec --set acknowledgmentAtBatchIndexLevelEnabled=true -- $(GO) test -count=1 $(CONTRACT_FLAGS) -run BatchIndexAck ./integration/contract/
 
 # Fuzz every decoder for FUZZTIME each (CI uses a short time).
 fuzz:

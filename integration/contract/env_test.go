@@ -746,6 +746,32 @@ func entriesOf(ids []pulsar.MessageID) []pos {
 	return out
 }
 
+// idmContains says whether p lies in one of the individuallyDeletedMessages
+// ranges (open below, closed above); both of Pulsar's spellings parse
+// (ranges joined by "," or ", ", possibly spanning ledgers).
+func idmContains(idm string, p pos) (bool, error) {
+	body := strings.TrimSuffix(strings.TrimPrefix(idm, "["), "]")
+	if body == "" {
+		return false, nil
+	}
+	for _, r := range strings.Split(body, ",") {
+		r = strings.TrimSpace(r)
+		lo, hi, ok := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(r, "("), "]"), "..")
+		if !ok {
+			return false, fmt.Errorf("range %q of %s: want (L:E..L:E]", r, idm)
+		}
+		lower, err1 := parsePos(lo)
+		upper, err2 := parsePos(hi)
+		if err1 != nil || err2 != nil {
+			return false, fmt.Errorf("range %q of %s: unparsable bounds", r, idm)
+		}
+		if lower.less(p) && !upper.less(p) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // cursorWant is what Pulsar's ManagedCursorImpl reports for a subscription
 // over a topic made of entries (in order, nothing else in the topic) when the
 // entries in acked are deleted.

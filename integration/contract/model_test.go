@@ -64,3 +64,29 @@ func TestCursorModelAcceptsTrimmedSpellingOfLedgerEnd(t *testing.T) {
 		t.Error("an mdp inside a ledger must not match a later ledger's -1")
 	}
 }
+
+func TestIDMContainsReadsBothSpellings(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		idm  string
+		p    pos
+		want bool
+	}{
+		{"[]", pos{3, 0}, false},
+		{"[(108:-1..108:1],(108:2..108:3]]", pos{108, 0}, true},
+		{"[(108:-1..108:1],(108:2..108:3]]", pos{108, 2}, false},
+		{"[(108:-1..108:1],(108:2..108:3]]", pos{108, 3}, true},
+		{"[(615666239:15073..621807735:29501]]", pos{620000000, 5}, true},
+		{"[(1:5..1:7], (2:0..2:3]]", pos{2, 3}, true},
+		{"[(1:5..1:7], (2:0..2:3]]", pos{1, 5}, false},
+	}
+	for _, tc := range cases {
+		got, err := idmContains(tc.idm, tc.p)
+		if err != nil || got != tc.want {
+			t.Errorf("idmContains(%s, %v) = %v, %v; want %v", tc.idm, tc.p, got, err, tc.want)
+		}
+	}
+	if _, err := idmContains("[(garbage]]", pos{1, 1}); err == nil {
+		t.Error("idmContains accepted a malformed range")
+	}
+}

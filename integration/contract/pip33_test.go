@@ -2,7 +2,6 @@ package contract
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -71,7 +70,9 @@ func TestReplicatedSubscriptionSyncsOnlyTheMarkDeletePosition(t *testing.T) {
 			return err
 		}
 		for _, i := range []int{1, 3} {
-			if !strings.Contains(idm, posOf(aIDs[i]).String()+"]") {
+			// Snapshot markers between the messages are acked by the
+			// dispatcher, so m-6 or m-8 may sit inside a longer range.
+			if in, err := idmContains(idm, posOf(aIDs[i])); err != nil || !in {
 				return fmt.Errorf("%s: individuallyDeletedMessages %s lacks %s (m-%d)", a.name, idm, posOf(aIDs[i]), 5+i)
 			}
 		}

@@ -28,7 +28,7 @@ type ClusterOptions struct {
 	LedgerMaxEntries int
 	// BatchIndexAck behaves like acknowledgmentAtBatchIndexLevelEnabled=true.
 	BatchIndexAck bool
-	// NoSourcePositionStamp emulates Pulsar before 3.0.11/3.3.6/4.0.4:
+	// NoSourcePositionStamp emulates Pulsar before 3.0.11/3.3.5/4.0.3:
 	// replicated copies carry no __MSG_PROP_REPL_SOURCE_POSITION.
 	NoSourcePositionStamp bool
 	// PerKeyPropertyHeaders makes the admin get-message endpoints send
