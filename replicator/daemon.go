@@ -158,6 +158,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err := d.awaitIdentity(ctx, tick.C); err != nil {
 		return fmt.Errorf("replicator: %w", err)
 	}
+	if ctx.Err() != nil {
+		d.shutdown()
+		return nil
+	}
 	for _, ns := range d.cfg.Namespaces {
 		d.metrics.LeaseHeld.WithLabelValues(d.cfg.Cluster, ns).Set(0)
 		d.wg.Add(1)

@@ -92,11 +92,13 @@ func (l *lease) step(ctx context.Context) {
 // (ConsumerBusy) while another daemon's consumer is connected, and frees
 // the subscription as soon as that consumer's connection closes.
 func (l *lease) tryAcquire(ctx context.Context, at time.Time) {
-	c, err := l.d.deps.Client.Subscribe(pulsar.ConsumerOptions{
+	c, err := subscribeCtx(ctx, l.d.deps.Client, pulsar.ConsumerOptions{
 		Topic: l.topic, SubscriptionName: l.sub, Type: pulsar.Exclusive, Name: l.d.instance,
 	})
 	if err != nil {
-		l.waiting(ctx, err)
+		if ctx.Err() == nil {
+			l.waiting(ctx, err)
+		}
 		return
 	}
 	l.consumer = c
@@ -138,6 +140,33 @@ func (l *lease) check(ctx context.Context, at time.Time) {
 	case len(holders) > 0:
 		l.log.Warn("lease lost to another subsync daemon; stopping", "holder", holders, "instance", l.d.instance)
 		l.release()
+	}
+}
+
+// subscribeCtx is Subscribe that returns when ctx ends: the client waits
+// up to its operation timeout (30 s) for an unreachable broker, which
+// must not hold up a shutdown. A consumer that arrives after that is
+// closed at once, so an abandoned attempt never keeps the lease.
+func subscribeCtx(ctx context.Context, client pulsar.Client, opts pulsar.ConsumerOptions) (pulsar.Consumer, error) {
+	type result struct {
+		c   pulsar.Consumer
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		c, err := client.Subscribe(opts)
+		done <- result{c, err}
+	}()
+	select {
+	case r := <-done:
+		return r.c, r.err
+	case <-ctx.Done():
+		go func() {
+			if r := <-done; r.err == nil {
+				r.c.Close()
+			}
+		}()
+		return nil, fmt.Errorf("subscribing to %s: %w", opts.Topic, ctx.Err())
 	}
 }
 

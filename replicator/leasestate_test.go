@@ -1,6 +1,7 @@
 package replicator
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -142,4 +143,32 @@ func TestLeaseConfirmNeverMovesBack(t *testing.T) {
 		{3, "confirm", true},
 		{6.9, "", true},
 	})
+}
+
+// Finding 7: each period of acting takes an epoch newer than every earlier
+// one and not older than its start, so a daemon that acts again after
+// another held the lease (whose epoch is that daemon's own start, earlier)
+// is never found stale, even when its clock stands still or steps back.
+func TestEachPeriodOfActingTakesANewerEpoch(t *testing.T) {
+	clock := at(100)
+	d := &Daemon{acting: map[string]*nsWork{}, now: func() time.Time { return clock }}
+	first := d.startNamespace(context.Background(), "public/geo")
+	if first.epoch != clock.UnixMilli() {
+		t.Fatalf("first period's epoch %d, want its start %d", first.epoch, clock.UnixMilli())
+	}
+	d.stopNamespace("public/geo")
+	clock = at(99) // a clock stepped back
+	second := d.startNamespace(context.Background(), "public/geo")
+	if second.epoch <= first.epoch {
+		t.Fatalf("second period's epoch %d, not after the first's %d", second.epoch, first.epoch)
+	}
+	d.stopNamespace("public/geo")
+	clock = at(200) // another daemon acted from 150 on, with epoch 150 s
+	third := d.startNamespace(context.Background(), "public/geo")
+	if third.epoch != clock.UnixMilli() {
+		t.Fatalf("third period's epoch %d, want its start %d", third.epoch, clock.UnixMilli())
+	}
+	if second.ctx.Err() == nil {
+		t.Error("stopping a period left its context running")
+	}
 }

@@ -98,6 +98,9 @@ type daemonProc struct {
 	store   *mapping.Store
 	cancel  context.CancelFunc
 	done    chan error
+	// stopOnce: a daemon stopped as the usual one and again at the test's
+	// end is stopped once.
+	stopOnce sync.Once
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -255,13 +258,13 @@ func (e *env) startDaemon(cluster string) *daemonProc {
 	return dp
 }
 
-// startExtraDaemon starts another daemon beside cluster, on a store of its
-// own (as a second replica of a deployment has), while the usual one may
-// run. It is stopped with the test unless adoptDaemon made it the usual
-// one.
-func (e *env) startExtraDaemon(cluster string) *daemonProc {
+// startExtraDaemon starts another daemon beside cluster, on the store in
+// dir (a second replica of a deployment has one of its own), while the
+// usual one may run. It is stopped with the test unless adoptDaemon made
+// it the usual one.
+func (e *env) startExtraDaemon(cluster, dir string) *daemonProc {
 	e.t.Helper()
-	dp := e.launchDaemon(cluster, e.t.TempDir(), cluster+"-extra")
+	dp := e.launchDaemon(cluster, dir, cluster+"-extra")
 	e.t.Cleanup(func() {
 		e.mu.Lock()
 		adopted := e.daemons[cluster] == dp
@@ -336,8 +339,12 @@ func (e *env) stopDaemon(cluster string) {
 	}
 }
 
-// stopProc stops one daemon: see stopDaemon.
+// stopProc stops one daemon, once: see stopDaemon.
 func (e *env) stopProc(dp *daemonProc) {
+	dp.stopOnce.Do(func() { e.stopNow(dp) })
+}
+
+func (e *env) stopNow(dp *daemonProc) {
 	dp.cancel()
 	select {
 	case err := <-dp.done:

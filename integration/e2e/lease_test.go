@@ -33,7 +33,7 @@ func TestSecondDaemonWaitsThenTakesOver(t *testing.T) {
 	first := e.daemon(east)
 	e.mustEventually(ctx, "east's daemon acts", func() error { return leaseHeld(first, 1) })
 
-	second := e.startExtraDaemon(east)
+	second := e.startExtraDaemon(east, t.TempDir())
 	produced := produceIDs(ctx, t, e.eps[east], topic, ids(0, 300))
 	ackFirst := func(id int) bool { return id < 150 && id%10 != 4 }
 	onFirst := e.ackAndSync(ctx, t, east, west, 0, ackPhase{Topic: topic, Subscription: synced, Type: pulsar.Shared,
@@ -61,6 +61,21 @@ func TestSecondDaemonWaitsThenTakesOver(t *testing.T) {
 		Consumers: 2, ShouldAck: ackSecond, Want: countIf(all, ackSecond), Seed: 82})
 	checkNothingStale(t, e.daemon(west))
 
+	// The first comes back on its old store, whose streams carry epochs
+	// older than the second's: it waits, then takes over again, and west
+	// must not find its updates stale (the deaf receiver of finding 7).
+	back := e.startExtraDaemon(east, e.dirs[east])
+	e.stopDaemon(east)
+	if err := eventually(ctx, takeoverBound, func() error { return leaseHeld(back, 1) }); err != nil {
+		t.Fatalf("the first daemon, restarted, did not take over again: %v", err)
+	}
+	e.adoptDaemon(back)
+	acked := setOf(union(onFirst.Acked, onSecond.Acked))
+	ackBack := func(id int) bool { return !acked[id] && id%5 != 2 }
+	onBack := e.ackAndSync(ctx, t, east, west, 0, ackPhase{Topic: topic, Subscription: synced, Type: pulsar.Shared,
+		Consumers: 2, ShouldAck: ackBack, Want: countIf(all, ackBack), Seed: 83})
+	checkNothingStale(t, e.daemon(west))
+
 	if err := e.failSite(east); err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +83,7 @@ func TestSecondDaemonWaitsThenTakesOver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.checkNoLoss("failover after the takeover", workload.Account(all, union(onFirst.Acked, onSecond.Acked), got.Received), 0)
+	e.checkNoLoss("failover after the takeovers", workload.Account(all, union(onFirst.Acked, onSecond.Acked, onBack.Acked), got.Received), 0)
 }
 
 // leaseHeld checks a daemon's lease gauge for the test's namespace.
