@@ -184,7 +184,10 @@ func (d *Daemon) FailoverCheck(o FailoverOptions) FailoverReport {
 		r.Ready = false
 	}
 	for _, ns := range d.cfg.Namespaces {
-		r.Namespaces = append(r.Namespaces, FailoverNamespace{Namespace: ns, Remotes: append([]string{}, d.remotesOf(ns)...)})
+		waiting := d.workOf(ns) == nil
+		r.Ready = r.Ready && !waiting
+		r.Namespaces = append(r.Namespaces, FailoverNamespace{Namespace: ns, Remotes: append([]string{}, d.remotesOf(ns)...),
+			Waiting: waiting})
 	}
 	for _, w := range d.workerList() {
 		for _, fs := range w.failover(o) {

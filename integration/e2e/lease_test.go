@@ -9,6 +9,7 @@ import (
 	"github.com/apache/pulsar-client-go/pulsar"
 
 	"github.com/subsync/subsync/integration/workload"
+	"github.com/subsync/subsync/replicator"
 )
 
 // takeoverBound is how long a waiting daemon may take to act once the
@@ -115,6 +116,10 @@ func idle(dp *daemonProc, topic string) error {
 	}
 	if n := len(dp.d.Status(topic).Topics); n != 0 {
 		return fmt.Errorf("its status reports %d topics", n)
+	}
+	rep := dp.d.FailoverCheck(replicator.FailoverOptions{})
+	if rep.Ready || len(rep.Namespaces) != 1 || !rep.Namespaces[0].Waiting {
+		return fmt.Errorf("its failover check does not say it waits: ready %v, namespaces %+v", rep.Ready, rep.Namespaces)
 	}
 	return nil
 }
