@@ -40,7 +40,7 @@ func (d *Daemon) setActing(ctx context.Context, ns string, act, holding bool) {
 		d.log.Info("acting for the namespace: this daemon holds the cluster's lease", "namespace", ns, "epoch", work.epoch)
 		// Not waiting for the next discovery tick makes takeover as fast
 		// as the lease allows.
-		if err := d.discoverNamespace(work.ctx, ns); err != nil && work.ctx.Err() == nil {
+		if err := d.discoverNamespace(work, ns); err != nil && work.ctx.Err() == nil {
 			d.log.Warn("discovery incomplete", "namespace", ns, "err", err)
 		}
 	case !act && was:

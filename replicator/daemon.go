@@ -319,7 +319,7 @@ func (d *Daemon) discover(_ context.Context) error {
 		if work == nil {
 			continue
 		}
-		if err := d.discoverNamespace(work.ctx, ns); err != nil && work.ctx.Err() == nil {
+		if err := d.discoverNamespace(work, ns); err != nil && work.ctx.Err() == nil {
 			errs = append(errs, fmt.Errorf("namespace %s: %w", ns, err))
 		}
 	}
@@ -334,7 +334,7 @@ func (d *Daemon) workOf(ns string) *nsWork {
 	return d.acting[ns]
 }
 
-func (d *Daemon) discoverNamespace(ctx context.Context, ns string) error {
+func (d *Daemon) discoverNamespace(work *nsWork, ns string) error {
 	clusters, err := d.deps.Admin.Namespaces().GetNamespaceReplicationClusters(ns)
 	if err != nil {
 		return fmt.Errorf("reading replication clusters: %w", err)
@@ -345,7 +345,7 @@ func (d *Daemon) discoverNamespace(ctx context.Context, ns string) error {
 	d.remotes[ns] = remotes
 	d.mu.Unlock()
 	d.metrics.InitNamespace(d.cfg.Cluster, ns, remotes)
-	if _, err := d.control(ctx, ns); err != nil {
+	if _, err := d.control(work, ns); err != nil {
 		return err
 	}
 	name, err := utils.GetNamespaceName(ns)
@@ -362,7 +362,7 @@ func (d *Daemon) discoverNamespace(ctx context.Context, ns string) error {
 			continue
 		}
 		n++
-		if _, err := d.workerFor(ctx, t); err != nil {
+		if _, err := d.workerFor(t); err != nil {
 			return err
 		}
 	}
@@ -370,13 +370,9 @@ func (d *Daemon) discoverNamespace(ctx context.Context, ns string) error {
 	return nil
 }
 
-// control returns the namespace's control channel, opening it once per
-// period of acting.
-func (d *Daemon) control(_ context.Context, ns string) (*controlChannel, error) {
-	work := d.workOf(ns)
-	if work == nil {
-		return nil, fmt.Errorf("namespace %s: %w", ns, errNotActing)
-	}
+// control returns the namespace's control channel of this period of
+// acting, opening it once.
+func (d *Daemon) control(work *nsWork, ns string) (*controlChannel, error) {
 	d.mu.Lock()
 	cc := work.control
 	d.mu.Unlock()
@@ -411,7 +407,7 @@ func (d *Daemon) control(_ context.Context, ns string) (*controlChannel, error) 
 var errNotActing = errors.New("this daemon does not act for the namespace (another holds its lease)")
 
 // workerFor returns the topic's worker, starting it if needed.
-func (d *Daemon) workerFor(ctx context.Context, topic string) (*worker, error) {
+func (d *Daemon) workerFor(topic string) (*worker, error) {
 	if !d.topicInScope(topic) {
 		return nil, fmt.Errorf("topic %s: %w", topic, errOutOfScope)
 	}
@@ -422,13 +418,13 @@ func (d *Daemon) workerFor(ctx context.Context, topic string) (*worker, error) {
 		return w, nil
 	}
 	ns, _ := namespaceOf(topic)
-	cc, err := d.control(ctx, ns)
-	if err != nil {
-		return nil, err
-	}
 	work := d.workOf(ns)
 	if work == nil {
 		return nil, fmt.Errorf("topic %s: %w", topic, errNotActing)
+	}
+	cc, err := d.control(work, ns)
+	if err != nil {
+		return nil, err
 	}
 	w, err = newWorker(d, topic, ns, cc, work.epoch)
 	if err != nil {
