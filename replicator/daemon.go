@@ -82,6 +82,8 @@ type nsWork struct {
 	// find this one's updates stale.
 	epoch   int64
 	control *controlChannel // guarded by Daemon.mu
+	// discovered: a discovery of the namespace completed in this period.
+	discovered atomic.Bool
 }
 
 // adminConcurrency matches pulsaradmin's idle connections per host (10).
@@ -367,6 +369,7 @@ func (d *Daemon) discoverNamespace(work *nsWork, ns string) error {
 		}
 	}
 	d.metrics.TopicsInScope.WithLabelValues(d.cfg.Cluster, ns).Set(float64(n))
+	work.discovered.Store(true)
 	return nil
 }
 
@@ -544,14 +547,21 @@ func (d *Daemon) Healthy() error {
 	return nil
 }
 
-// Ready reports whether the first discovery finished and every control
-// topic is subscribed.
+// Ready reports whether the first discovery finished and, in every
+// namespace this daemon acts for, the topics are found and the control
+// topic is subscribed. A namespace another daemon acts for does not make
+// it unready: waiting is what this daemon should do there.
 func (d *Daemon) Ready() error {
 	if err := d.Healthy(); err != nil {
 		return err
 	}
 	if !d.ready.Load() {
 		return errors.New("initial discovery has not completed")
+	}
+	for _, ns := range d.cfg.Namespaces {
+		if work := d.workOf(ns); work != nil && !work.discovered.Load() {
+			return fmt.Errorf("namespace %s: no discovery has completed since this daemon began to act for it", ns)
+		}
 	}
 	return nil
 }

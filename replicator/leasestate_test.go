@@ -172,3 +172,24 @@ func TestEachPeriodOfActingTakesANewerEpoch(t *testing.T) {
 		t.Error("stopping a period left its context running")
 	}
 }
+
+// A daemon waiting for every namespace's lease is ready (waiting is its
+// job); one that acts for a namespace is ready once that namespace's
+// discovery completed in this period of acting.
+func TestReadyCountsOnlyNamespacesItActsFor(t *testing.T) {
+	d := newUnitWorker(t, Config{}).d
+	d.acting = map[string]*nsWork{}
+	d.running.Store(true)
+	d.ready.Store(true)
+	if err := d.Ready(); err != nil {
+		t.Fatalf("waiting for the lease: %v, want ready", err)
+	}
+	work := d.startNamespace(context.Background(), "public/geo")
+	if err := d.Ready(); err == nil {
+		t.Fatal("ready before the namespace it acts for was discovered")
+	}
+	work.discovered.Store(true)
+	if err := d.Ready(); err != nil {
+		t.Fatalf("after discovery: %v, want ready", err)
+	}
+}
