@@ -90,15 +90,30 @@ func (l *lease) step(ctx context.Context) {
 
 // tryAcquire subscribes with an Exclusive consumer: the broker refuses it
 // (ConsumerBusy) while another daemon's consumer is connected, and frees
-// the subscription as soon as that consumer's connection closes.
+// the subscription as soon as that consumer's connection closes. It asks
+// first whether the lease is held: that spares the broker a refused
+// subscribe every interval, and the log the Pulsar client's ERROR line
+// for each. The answer may be stale by the time it subscribes; the
+// broker's refusal settles that race.
 func (l *lease) tryAcquire(ctx context.Context, at time.Time) {
+	askCtx, cancel := context.WithTimeout(ctx, l.d.cfg.LeaseInterval)
+	holders, err := l.holders(askCtx)
+	cancel()
+	if err == nil && len(holders) > 0 {
+		l.waiting(holders, nil)
+		return
+	}
 	c, err := subscribeCtx(ctx, l.d.deps.Client, pulsar.ConsumerOptions{
 		Topic: l.topic, SubscriptionName: l.sub, Type: pulsar.Exclusive, Name: l.d.instance,
 	})
-	if err != nil {
-		if ctx.Err() == nil {
-			l.waiting(ctx, err)
-		}
+	switch {
+	case ctx.Err() != nil:
+		return
+	case isConsumerBusy(err):
+		l.waiting(nil, err)
+		return
+	case err != nil:
+		l.d.rateLog.warn(l.log, l.d.now(), "lease_subscribe", "cannot subscribe to the lease topic; retrying", "err", err)
 		return
 	}
 	l.consumer = c
@@ -108,20 +123,21 @@ func (l *lease) tryAcquire(ctx context.Context, at time.Time) {
 		"instance", l.d.instance, "grace", l.state.grace)
 }
 
-// waiting logs, once per wait, that another daemon holds the lease; other
-// failures are logged at a bounded rate.
-func (l *lease) waiting(ctx context.Context, err error) {
-	if !isConsumerBusy(err) {
-		l.d.rateLog.warn(l.log, l.d.now(), "lease_subscribe", "cannot subscribe to the lease topic; retrying", "err", err)
-		return
-	}
+// waiting logs, once per wait, that another daemon holds the lease: the
+// holders the broker lists, or its refusal.
+func (l *lease) waiting(holders []string, refusal error) {
 	if l.waitLogged {
 		return
 	}
 	l.waitLogged = true
-	holders, herr := l.holders(ctx)
-	l.log.Warn("another subsync daemon acts for this cluster and namespace; this one waits (no tail, export, import or apply) and takes over when it goes",
-		"holder", holders, "holderErr", herr, "instance", l.d.instance)
+	args := []any{"instance", l.d.instance}
+	if len(holders) > 0 {
+		args = append(args, "holder", holders)
+	}
+	if refusal != nil {
+		args = append(args, "refusal", refusal)
+	}
+	l.log.Warn("another subsync daemon acts for this cluster and namespace; this one waits (no tail, export, import or apply) and takes over when it goes", args...)
 }
 
 // check asks the broker who holds the lease. Only a definite answer

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/pulsar-client-go/pulsar"
+
 	"github.com/subsync/subsync/mapping"
 )
 
@@ -51,6 +53,13 @@ func TestLeaseTakenRefusedAndLost(t *testing.T) {
 	holders, err := la.holders(ctx)
 	if err != nil || !slices.Equal(holders, []string{a.instance}) {
 		t.Fatalf("the broker lists %q (%v) on the lease, want the first daemon %q", holders, err, a.instance)
+	}
+	// The second asked first and did not subscribe; had it, the broker
+	// would have refused it, and the refusal must be recognised.
+	_, err = subscribeCtx(ctx, b.deps.Client, pulsar.ConsumerOptions{Topic: lb.topic, SubscriptionName: lb.sub,
+		Type: pulsar.Exclusive, Name: b.instance})
+	if !isConsumerBusy(err) {
+		t.Fatalf("subscribing to a held lease: %v, want ConsumerBusy", err)
 	}
 	confirmedBefore := la.state.confirmed
 	time.Sleep(5 * time.Millisecond)
