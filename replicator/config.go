@@ -56,8 +56,8 @@ type Config struct {
 	ResetThreshold int64
 	// LeaseInterval is how often a daemon tries to take, or confirms it
 	// holds, each namespace's lease (default 1s). A new holder acts
-	// leaseGraceIntervals of them after taking the lease, so takeover
-	// after a holder dies takes about six intervals.
+	// leaseGraceIntervals (8) of them after taking the lease, so takeover
+	// after a holder dies takes about nine intervals.
 	LeaseInterval time.Duration
 }
 

@@ -17,13 +17,16 @@ import (
 )
 
 // Lease timing, in lease intervals. A check of the lease is bounded by
-// one interval; a holder stops acting when it has not confirmed its lease
-// for leaseTTLIntervals; a new holder waits leaseGraceIntervals, longer
-// than the old holder's TTL plus one check round and one check, so the old
-// one has stopped first.
+// leaseCheckIntervals; a holder stops acting when it has not confirmed its
+// lease for leaseTTLIntervals; a new holder waits leaseGraceIntervals,
+// longer than the old holder's TTL plus one round and one check (the old
+// holder notices that late at most), so the old one has stopped first.
+// The TTL spans a few slow admin answers: a busy admin API must not make
+// the holder stop and restart its work.
 const (
-	leaseTTLIntervals   = 2
-	leaseGraceIntervals = 5
+	leaseCheckIntervals = 2
+	leaseTTLIntervals   = 4
+	leaseGraceIntervals = leaseTTLIntervals + 1 + leaseCheckIntervals + 1
 )
 
 // leaseTopic is the namespace's lease topic, named after the control
@@ -96,7 +99,7 @@ func (l *lease) step(ctx context.Context) {
 // for each. The answer may be stale by the time it subscribes; the
 // broker's refusal settles that race.
 func (l *lease) tryAcquire(ctx context.Context, at time.Time) {
-	askCtx, cancel := context.WithTimeout(ctx, l.d.cfg.LeaseInterval)
+	askCtx, cancel := context.WithTimeout(ctx, leaseCheckIntervals*l.d.cfg.LeaseInterval)
 	holders, err := l.holders(askCtx)
 	cancel()
 	if err == nil && len(holders) > 0 {
@@ -145,7 +148,7 @@ func (l *lease) waiting(holders []string, refusal error) {
 // no holder at all (this daemon's client is reconnecting) confirms
 // nothing, and acting stops once that lasts the TTL.
 func (l *lease) check(ctx context.Context, at time.Time) {
-	checkCtx, cancel := context.WithTimeout(ctx, l.d.cfg.LeaseInterval)
+	checkCtx, cancel := context.WithTimeout(ctx, leaseCheckIntervals*l.d.cfg.LeaseInterval)
 	defer cancel()
 	holders, err := l.holders(checkCtx)
 	switch {

@@ -6,9 +6,9 @@ import (
 	"time"
 )
 
-// The lease timing the daemon uses, at a 1 s interval.
+// testLease is the state machine with a 5 s grace and a 2 s TTL.
 func testLease() leaseState {
-	return leaseState{grace: leaseGraceIntervals * time.Second, ttl: leaseTTLIntervals * time.Second}
+	return leaseState{grace: 5 * time.Second, ttl: 2 * time.Second}
 }
 
 var t0 = time.Unix(1_700_000_000, 0)
@@ -65,7 +65,11 @@ func TestLeaseActsAfterGrace(t *testing.T) {
 // before a daemon that took the lease at the same moment starts: the old
 // holder's last confirmation precedes the new one's acquisition.
 func TestLeaseHolderStopsBeforeTakerStarts(t *testing.T) {
-	old, taker := testLease(), testLease()
+	// The daemon's own timing, at a 1 s interval.
+	daemonLease := func() leaseState {
+		return leaseState{grace: leaseGraceIntervals * time.Second, ttl: leaseTTLIntervals * time.Second}
+	}
+	old, taker := daemonLease(), daemonLease()
 	old.acquired(at(0))
 	for s := 1.0; s <= 10; s++ {
 		old.confirm(at(s))
@@ -84,13 +88,14 @@ func TestLeaseHolderStopsBeforeTakerStarts(t *testing.T) {
 	if oldStopped < 0 || takerStarted < 0 {
 		t.Fatalf("old holder stopped at %v, taker started at %v: want both", oldStopped, takerStarted)
 	}
-	// A check takes up to one interval (1 s) to answer, and the loop
-	// looks once an interval: the old holder notices up to 2 s late.
-	if oldStopped+2 >= takerStarted {
-		t.Errorf("old holder stops at %.1fs (+2s to notice), taker acts at %.1fs: both could act", oldStopped, takerStarted)
+	// A check takes up to leaseCheckIntervals to answer, and the loop
+	// looks once an interval: the old holder notices that much later.
+	notice := float64(1 + leaseCheckIntervals)
+	if oldStopped+notice >= takerStarted {
+		t.Errorf("old holder stops at %.1fs (+%vs to notice), taker acts at %.1fs: both could act", oldStopped, notice, takerStarted)
 	}
-	if takerStarted > 10.1+6 {
-		t.Errorf("taker acts at %.1fs, more than 6 s after taking the lease", takerStarted)
+	if limit := 10.1 + leaseGraceIntervals + 1; takerStarted > limit {
+		t.Errorf("taker acts at %.1fs, after %.1fs", takerStarted, limit)
 	}
 }
 

@@ -68,7 +68,7 @@ func daemonConfig(cluster, namespace string, keys *snapshot.Keyring, exportInter
 		SnapshotInterval:     time.Second,
 		DiscoveryInterval:    250 * time.Millisecond,
 		// A demo has one daemon per cluster: a short lease interval makes
-		// its wait before acting (five intervals) short too.
+		// its wait before acting (eight intervals) short too.
 		LeaseInterval: 100 * time.Millisecond,
 	}
 }

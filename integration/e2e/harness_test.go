@@ -236,7 +236,7 @@ func (e *env) daemonConfig(cluster string) replicator.Config {
 		DiscoveryInterval:    200 * time.Millisecond,
 		ResetThreshold:       e.o.ResetThreshold,
 		SnapshotTimeout:      e.o.SnapshotTimeout,
-		LeaseInterval:        100 * time.Millisecond,
+		LeaseInterval:        200 * time.Millisecond,
 	}
 }
 
