@@ -54,6 +54,11 @@ type Config struct {
 	// applied by reset-cursor instead of individual acks (default 10000;
 	// 0 keeps the default, a negative value disables resets).
 	ResetThreshold int64
+	// LeaseInterval is how often a daemon tries to take, or confirms it
+	// holds, each namespace's lease (default 1s). A new holder acts
+	// leaseGraceIntervals (8) of them after taking the lease, so takeover
+	// after a holder dies takes about nine intervals.
+	LeaseInterval time.Duration
 }
 
 // DefaultControlTopic is the control topic's local name in each namespace.
@@ -84,6 +89,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.AdminTimeout <= 0 {
 		c.AdminTimeout = 10 * time.Second
+	}
+	if c.LeaseInterval <= 0 {
+		c.LeaseInterval = time.Second
 	}
 	return c
 }

@@ -100,7 +100,7 @@ func (cc *controlChannel) handle(ctx context.Context, payload []byte) {
 		return
 	}
 	cc.d.metrics.UpdatesReceived.WithLabelValues(cc.d.cfg.Cluster, cc.namespace, sender, msg.Type().String()).Inc()
-	w, err := cc.d.workerFor(ctx, topic)
+	w, err := cc.d.workerFor(topic)
 	if err != nil {
 		cc.reject("out_of_scope", "msgTopic", topic, "err", err)
 		return

@@ -48,9 +48,13 @@ type Daemon struct {
 	adminSlots slots
 	// rateLog bounds the log lines of rejected input.
 	rateLog *rateLog
-	// epoch identifies this incarnation in every update it sends, so that
-	// receivers never mistake a restarted sequence for a stale one.
+	// epoch is when this incarnation started; each period of acting for a
+	// namespace takes a newer one (nsWork.epoch).
 	epoch int64
+	// instance names this daemon's lease consumers.
+	instance string
+	// lastEpoch is the epoch of the latest period of acting (guarded by mu).
+	lastEpoch int64
 
 	running atomic.Bool
 	ready   atomic.Bool
@@ -59,11 +63,27 @@ type Daemon struct {
 	// daemon runs (an operator's key rotation step).
 	keys atomic.Pointer[snapshot.Keyring]
 
-	mu       sync.Mutex
-	controls map[string]*controlChannel
-	workers  map[string]*worker
-	remotes  map[string][]string // namespace -> remote clusters
-	runCtx   context.Context
+	mu      sync.Mutex
+	acting  map[string]*nsWork // namespace -> its work while this daemon holds its lease
+	workers map[string]*worker
+	remotes map[string][]string // namespace -> remote clusters
+}
+
+// nsWork is one period during which this daemon acts for a namespace: its
+// control channel and workers run under ctx and are counted by wg, so
+// that losing the lease stops all of them before it is given up.
+type nsWork struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	// epoch marks every update of this period. Taken when the period
+	// starts, it is newer than the epoch of any daemon that acted for the
+	// cluster before (their periods started earlier), so receivers never
+	// find this one's updates stale.
+	epoch   int64
+	control *controlChannel // guarded by Daemon.mu
+	// discovered: a discovery of the namespace completed in this period.
+	discovered atomic.Bool
 }
 
 // adminConcurrency matches pulsaradmin's idle connections per host (10).
@@ -109,7 +129,8 @@ func New(cfg Config, deps Deps) (*Daemon, error) {
 		adminSlots: make(slots, adminConcurrency),
 		rateLog:    newRateLog(rejectLogEvery),
 		epoch:      deps.Now().UnixMilli(),
-		controls:   map[string]*controlChannel{},
+		instance:   instanceName(cfg.Cluster),
+		acting:     map[string]*nsWork{},
 		workers:    map[string]*worker{},
 		remotes:    map[string][]string{},
 	}
@@ -133,14 +154,23 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return errors.New("replicator: Run called twice")
 	}
 	defer d.running.Store(false)
-	d.mu.Lock()
-	d.runCtx = ctx
-	d.mu.Unlock()
-	d.log.Info("subsync daemon starting", "namespaces", d.cfg.Namespaces, "epoch", d.epoch)
+	d.log.Info("subsync daemon starting", "namespaces", d.cfg.Namespaces, "epoch", d.epoch, "instance", d.instance)
 	tick := time.NewTicker(d.cfg.DiscoveryInterval)
 	defer tick.Stop()
 	if err := d.awaitIdentity(ctx, tick.C); err != nil {
 		return fmt.Errorf("replicator: %w", err)
+	}
+	if ctx.Err() != nil {
+		d.shutdown()
+		return nil
+	}
+	for _, ns := range d.cfg.Namespaces {
+		d.metrics.LeaseHeld.WithLabelValues(d.cfg.Cluster, ns).Set(0)
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			d.leaseLoop(ctx, ns)
+		}()
 	}
 	for {
 		if err := d.discover(ctx); err != nil && ctx.Err() == nil {
@@ -232,18 +262,11 @@ func isClientError(err error) bool {
 	return errors.As(err, &rp) && rp != nil && rp.Code >= 400 && rp.Code < 500
 }
 
-// shutdown waits for every loop to finish its last flush, then closes
-// the control channels. A cluster that is down can hold a close for the
-// client's operation timeout, so that part is bounded.
+// shutdown waits for every lease loop: each stops its namespace's work
+// (the loops' last flushes, the control channel) before it lets the
+// lease go.
 func (d *Daemon) shutdown() {
 	d.wg.Wait()
-	d.mu.Lock()
-	ccs := make([]func(), 0, len(d.controls))
-	for _, cc := range d.controls {
-		ccs = append(ccs, cc.close)
-	}
-	d.mu.Unlock()
-	closeWithin(closeTimeout, ccs...)
 	d.log.Info("subsync daemon stopped")
 }
 
@@ -293,18 +316,32 @@ func boolGauge(b bool) float64 {
 }
 
 // discover opens control channels and starts a worker for every topic
-// partition in scope; it keeps going past one namespace's failure.
-func (d *Daemon) discover(ctx context.Context) error {
+// partition in scope of the namespaces this daemon acts for; it keeps
+// going past one namespace's failure.
+func (d *Daemon) discover(_ context.Context) error {
 	var errs []error
 	for _, ns := range d.cfg.Namespaces {
-		if err := d.discoverNamespace(ctx, ns); err != nil {
+		work := d.workOf(ns)
+		if work == nil {
+			continue
+		}
+		if err := d.discoverNamespace(work, ns); err != nil && work.ctx.Err() == nil {
 			errs = append(errs, fmt.Errorf("namespace %s: %w", ns, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (d *Daemon) discoverNamespace(ctx context.Context, ns string) error {
+// workOf returns the namespace's current work, nil while this daemon does
+// not act for it.
+func (d *Daemon) workOf(ns string) *nsWork {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.acting[ns]
+}
+
+func (d *Daemon) discoverNamespace(work *nsWork, ns string) error {
+	ctx := work.ctx
 	callCtx, cancel := context.WithTimeout(ctx, d.cfg.AdminTimeout)
 	defer cancel()
 	clusters, err := d.deps.Admin.Namespaces().GetNamespaceReplicationClustersWithContext(callCtx, ns)
@@ -317,7 +354,7 @@ func (d *Daemon) discoverNamespace(ctx context.Context, ns string) error {
 	d.remotes[ns] = remotes
 	d.mu.Unlock()
 	d.metrics.InitNamespace(d.cfg.Cluster, ns, remotes)
-	if _, err := d.control(ctx, ns); err != nil {
+	if _, err := d.control(work, ns); err != nil {
 		return err
 	}
 	name, err := utils.GetNamespaceName(ns)
@@ -336,44 +373,53 @@ func (d *Daemon) discoverNamespace(ctx context.Context, ns string) error {
 			continue
 		}
 		n++
-		if _, err := d.workerFor(ctx, t); err != nil {
+		if _, err := d.workerFor(t); err != nil {
 			return err
 		}
 	}
 	d.metrics.TopicsInScope.WithLabelValues(d.cfg.Cluster, ns).Set(float64(n))
+	work.discovered.Store(true)
 	return nil
 }
 
-// control returns the namespace's control channel, opening it once.
-func (d *Daemon) control(ctx context.Context, ns string) (*controlChannel, error) {
+// control returns the namespace's control channel of this period of
+// acting, opening it once.
+func (d *Daemon) control(work *nsWork, ns string) (*controlChannel, error) {
 	d.mu.Lock()
-	cc, ok := d.controls[ns]
+	cc := work.control
 	d.mu.Unlock()
-	if ok {
+	if cc != nil {
 		return cc, nil
 	}
-	cc, err := d.openControl(ctx, ns)
+	cc, err := d.openControl(work.ctx, ns)
 	if err != nil {
 		return nil, err
 	}
 	d.mu.Lock()
-	if existing, ok := d.controls[ns]; ok {
+	if existing := work.control; existing != nil || d.acting[ns] != work {
 		d.mu.Unlock()
 		cc.close()
+		if existing == nil {
+			return nil, fmt.Errorf("namespace %s: %w", ns, errNotActing)
+		}
 		return existing, nil
 	}
-	d.controls[ns] = cc
+	work.control = cc
+	work.wg.Add(1)
 	d.mu.Unlock()
-	d.wg.Add(1)
 	go func() {
-		defer d.wg.Done()
-		cc.receiveLoop(ctx)
+		defer work.wg.Done()
+		cc.receiveLoop(work.ctx)
 	}()
 	return cc, nil
 }
 
+// errNotActing: another daemon holds the namespace's lease, or this one
+// has not acted for it long enough yet.
+var errNotActing = errors.New("this daemon does not act for the namespace (another holds its lease)")
+
 // workerFor returns the topic's worker, starting it if needed.
-func (d *Daemon) workerFor(ctx context.Context, topic string) (*worker, error) {
+func (d *Daemon) workerFor(topic string) (*worker, error) {
 	if !d.topicInScope(topic) {
 		return nil, fmt.Errorf("topic %s: %w", topic, ErrNotInScope)
 	}
@@ -384,11 +430,15 @@ func (d *Daemon) workerFor(ctx context.Context, topic string) (*worker, error) {
 		return w, nil
 	}
 	ns, _ := namespaceOf(topic)
-	cc, err := d.control(ctx, ns)
+	work := d.workOf(ns)
+	if work == nil {
+		return nil, fmt.Errorf("topic %s: %w", topic, errNotActing)
+	}
+	cc, err := d.control(work, ns)
 	if err != nil {
 		return nil, err
 	}
-	w, err = newWorker(d, topic, ns, cc)
+	w, err = newWorker(d, topic, ns, cc, work.epoch)
 	if err != nil {
 		return nil, err
 	}
@@ -397,16 +447,16 @@ func (d *Daemon) workerFor(ctx context.Context, topic string) (*worker, error) {
 		d.mu.Unlock()
 		return existing, nil
 	}
-	d.workers[topic] = w
-	runCtx := d.runCtx
-	d.mu.Unlock()
-	if runCtx == nil {
-		runCtx = ctx
+	if d.acting[ns] != work {
+		d.mu.Unlock()
+		return nil, fmt.Errorf("topic %s: %w", topic, errNotActing)
 	}
-	d.wg.Add(1)
+	d.workers[topic] = w
+	work.wg.Add(1)
+	d.mu.Unlock()
 	go func() {
-		defer d.wg.Done()
-		w.run(runCtx)
+		defer work.wg.Done()
+		w.run(work.ctx)
 	}()
 	d.log.Info("syncing topic", "topic", topic, "namespace", ns)
 	return w, nil
@@ -420,7 +470,7 @@ func (d *Daemon) topicInScope(topic string) bool {
 		return false
 	}
 	base := partitionedParent(topic)
-	if base == "persistent://"+ns+"/"+d.cfg.ControlTopic {
+	if base == "persistent://"+ns+"/"+d.cfg.ControlTopic || base == d.leaseTopic(ns) {
 		return false
 	}
 	if len(d.cfg.TopicPatterns) == 0 {
@@ -506,14 +556,21 @@ func (d *Daemon) Healthy() error {
 	return nil
 }
 
-// Ready reports whether the first discovery finished and every control
-// topic is subscribed.
+// Ready reports whether the first discovery finished and, in every
+// namespace this daemon acts for, the topics are found and the control
+// topic is subscribed. A namespace another daemon acts for does not make
+// it unready: waiting is what this daemon should do there.
 func (d *Daemon) Ready() error {
 	if err := d.Healthy(); err != nil {
 		return err
 	}
 	if !d.ready.Load() {
 		return errors.New("initial discovery has not completed")
+	}
+	for _, ns := range d.cfg.Namespaces {
+		if work := d.workOf(ns); work != nil && !work.discovered.Load() {
+			return fmt.Errorf("namespace %s: no discovery has completed since this daemon began to act for it", ns)
+		}
 	}
 	return nil
 }

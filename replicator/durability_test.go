@@ -56,7 +56,7 @@ func TestFailedTailFlushDoesNotLoseStamps(t *testing.T) {
 // after a publish whose checkpoint never happened still moves forward.
 func TestNewEpochIsStoredBeforeItIsPublished(t *testing.T) {
 	w := newUnitWorker(t, Config{})
-	w.d.epoch = 1_000
+	w.epoch = 1_000
 	w.ctrl = &controlChannel{d: w.d, namespace: w.namespace, topic: "ctl", producer: failingProducer{}}
 	if err := w.exportOne(context.Background(), w.d.now(), "billing", ackset.Position{Ledger: 1, Entry: 0},
 		&exportState{}, ackset.Set{}); err == nil {
@@ -75,7 +75,7 @@ func TestNewEpochIsStoredBeforeItIsPublished(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A restart within the same millisecond must still pick a greater epoch.
-	if next := snapshot.NextEpoch(prev.epoch, w.d.epoch); next <= 1_000 {
+	if next := snapshot.NextEpoch(prev.epoch, w.epoch); next <= 1_000 {
 		t.Fatalf("epoch after restart %d, want > 1000", next)
 	}
 }

@@ -109,7 +109,7 @@ func (p *pair) startDaemonTB(t testing.TB, cluster string, exportInterval time.D
 	}
 	d, err := New(Config{Cluster: cluster, Namespaces: []string{p.ns}, Keys: p.keys,
 		ExportInterval: exportInterval, SnapshotInterval: 500 * time.Millisecond,
-		DiscoveryInterval:    300 * time.Millisecond,
+		DiscoveryInterval: 300 * time.Millisecond, LeaseInterval: 100 * time.Millisecond,
 		ExcludeSubscriptions: []*regexp.Regexp{regexp.MustCompile("^pip33")}},
 		Deps{Client: p.clients[cluster], Admin: p.admins[cluster], Store: store, Logger: logger.With("daemon", cluster),
 			Entries: HTTPEntries{WebServiceURL: p.webs[cluster]}})

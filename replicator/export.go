@@ -53,7 +53,7 @@ func (w *worker) exportOne(ctx context.Context, now time.Time, sub string, mdp a
 		// A new incarnation starts a new stream, with a full state. Its
 		// epoch is stored before anything carries it: a restart after a
 		// publish whose checkpoint failed must still pick a greater one.
-		epoch, seq = snapshot.NextEpoch(prev.epoch, w.d.epoch), 1
+		epoch, seq = snapshot.NextEpoch(prev.epoch, w.epoch), 1
 		if err := w.storeExport(sub, epoch, 0, prev.set); err != nil {
 			return err
 		}

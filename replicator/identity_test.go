@@ -106,7 +106,7 @@ func TestDiscoveryCallsHaveADeadline(t *testing.T) {
 	w := newUnitWorker(t, Config{AdminTimeout: 200 * time.Millisecond})
 	w.d.deps.Admin = adm
 	start := time.Now()
-	if err := w.d.discoverNamespace(t.Context(), "public/geo"); err == nil {
+	if err := w.d.discoverNamespace(&nsWork{ctx: t.Context()}, "public/geo"); err == nil {
 		t.Fatal("discovery against a hung admin API succeeded")
 	}
 	if err := w.d.checkIdentity(t.Context()); err == nil {

@@ -40,6 +40,7 @@ type Metrics struct {
 	SnapshotTimeouts  *prometheus.CounterVec
 	ReplicationLag    *prometheus.GaugeVec
 	TopicsInScope     *prometheus.GaugeVec
+	LeaseHeld         *prometheus.GaugeVec
 }
 
 var (
@@ -92,5 +93,6 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 	m.SnapshotTimeouts = counter("snapshot_timeouts_total", "Snapshot requests abandoned without an answer.", []string{"cluster", "namespace", "remote_cluster"})
 	m.ReplicationLag = gauge("replication_lag_entries", "This cluster's entries a remote cluster had not yet received at the last snapshot.", []string{"cluster", "namespace", "topic", "remote_cluster"})
 	m.TopicsInScope = gauge("topics", "Topic partitions in scope.", []string{"cluster", "namespace"})
+	m.LeaseHeld = gauge("lease_held", "1 while this daemon acts for the cluster and namespace (it holds their lease); 0 while another daemon does and this one waits.", []string{"cluster", "namespace"})
 	return m
 }

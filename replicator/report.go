@@ -107,6 +107,9 @@ type FailoverReport struct {
 type FailoverNamespace struct {
 	Namespace string   `json:"namespace"`
 	Remotes   []string `json:"remotes"`
+	// Waiting: this daemon does not act for the namespace (another daemon
+	// of the cluster holds its lease), so it cannot vouch for it.
+	Waiting bool `json:"waiting,omitempty"`
 }
 
 // FailoverSubscription is one subscription towards one standby.

@@ -184,7 +184,10 @@ func (d *Daemon) FailoverCheck(o FailoverOptions) FailoverReport {
 		r.Ready = false
 	}
 	for _, ns := range d.cfg.Namespaces {
-		r.Namespaces = append(r.Namespaces, FailoverNamespace{Namespace: ns, Remotes: append([]string{}, d.remotesOf(ns)...)})
+		waiting := d.workOf(ns) == nil
+		r.Ready = r.Ready && !waiting
+		r.Namespaces = append(r.Namespaces, FailoverNamespace{Namespace: ns, Remotes: append([]string{}, d.remotesOf(ns)...),
+			Waiting: waiting})
 	}
 	for _, w := range d.workerList() {
 		for _, fs := range w.failover(o) {
@@ -211,7 +214,12 @@ func (w *worker) failover(o FailoverOptions) []FailoverSubscription {
 			s := w.subRemoteStatusLocked(w.d.now(), sub, remote)
 			fs.NotAckedOnStandby = s.LocalAckedNotAckedThere
 			var reasons []string
-			if _, ok := w.imported[subRemote{sub, remote}]; !ok && !w.exported[sub].set.IsEmpty() {
+			// A worker reads the cursors before its first export, so a
+			// report can come in between: nothing vouched for yet.
+			exported, sent := w.exported[sub]
+			if !sent || exported == nil {
+				reasons = append(reasons, "not exported yet")
+			} else if _, ok := w.imported[subRemote{sub, remote}]; !ok && !exported.set.IsEmpty() {
 				reasons = append(reasons, "no state received from the standby yet")
 			}
 			if fs.NotAckedOnStandby > o.MaxNotAcked {

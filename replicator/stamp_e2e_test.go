@@ -61,7 +61,7 @@ func TestBatchedCopiesAreMappedFromTheEntryHeadersOnly(t *testing.T) {
 			d := p.daemons["west"]
 			var runs []ackset.Run
 			eventually(t, 30*time.Second, "west's tail read both batches", func() error {
-				w, err := d.workerFor(ctx, topic)
+				w, err := d.workerFor(topic)
 				if err != nil {
 					return err
 				}

@@ -24,6 +24,9 @@ type worker struct {
 	log       *slog.Logger
 	inbox     chan snapshot.Message
 	done      chan struct{}
+	// epoch is the period of acting's (nsWork.epoch): a new stream per
+	// subscription starts with it.
+	epoch int64
 
 	mu       sync.Mutex
 	tail     tailState
@@ -96,17 +99,17 @@ type remoteSnapshot struct {
 	rtt       time.Duration
 }
 
-func newWorker(d *Daemon, topic, ns string, ctrl *controlChannel) (*worker, error) {
+func newWorker(d *Daemon, topic, ns string, ctrl *controlChannel, epoch int64) (*worker, error) {
 	// One topic has at most timeout/interval requests in flight; a small
 	// bound keeps a thousand trackers cheap.
 	pending := int(d.cfg.SnapshotTimeout/d.cfg.SnapshotInterval) + 2
 	tr, err := snapshot.NewTracker(snapshot.TrackerConfig{Cluster: d.cfg.Cluster,
-		IDPrefix: fmt.Sprintf("%s-%d", d.cfg.Cluster, d.epoch), Timeout: d.cfg.SnapshotTimeout,
+		IDPrefix: fmt.Sprintf("%s-%d", d.cfg.Cluster, epoch), Timeout: d.cfg.SnapshotTimeout,
 		MaxPending: pending, MaxRemembered: 4 * pending})
 	if err != nil {
 		return nil, err
 	}
-	w := &worker{d: d, topic: topic, namespace: ns, ctrl: ctrl,
+	w := &worker{d: d, topic: topic, namespace: ns, ctrl: ctrl, epoch: epoch,
 		log:           d.log.With("topic", topic, "namespace", ns),
 		inbox:         make(chan snapshot.Message, 256),
 		done:          make(chan struct{}),

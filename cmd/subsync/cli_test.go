@@ -149,6 +149,11 @@ func TestFailoverCheck(t *testing.T) {
 			r.Namespaces = append(r.Namespaces, replicator.FailoverNamespace{Namespace: "shop/local"})
 			return r
 		}(), exitFailed, "  - namespace shop/local replicates to no other cluster"},
+		{"a namespace another daemon acts for", func() replicator.FailoverReport {
+			r := sampleFailover(true)
+			r.Namespaces = append(r.Namespaces, replicator.FailoverNamespace{Namespace: "shop/other", Remotes: []string{"west"}, Waiting: true})
+			return r
+		}(), exitFailed, "  - this daemon does not act for namespace shop/other: another daemon of cluster east holds its lease"},
 		{"cursors not read lately", func() replicator.FailoverReport {
 			r := sampleFailover(true)
 			r.Subscriptions[0].ReadAt = testTime.Add(-6 * time.Second)

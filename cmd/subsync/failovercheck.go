@@ -119,6 +119,9 @@ func judge(rep *replicator.FailoverReport, allowEmpty bool) (problems []string) 
 		problems = append(problems, "the daemon reports the cluster not ready")
 	}
 	for _, ns := range rep.Namespaces {
+		if ns.Waiting {
+			problems = append(problems, fmt.Sprintf("this daemon does not act for namespace %s: another daemon of cluster %s holds its lease (ask the one whose pulsar_subsync_lease_held is 1)", ns.Namespace, rep.Cluster))
+		}
 		if len(ns.Remotes) == 0 {
 			problems = append(problems, fmt.Sprintf("namespace %s replicates to no other cluster: there is no standby", ns.Namespace))
 		}

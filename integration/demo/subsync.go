@@ -67,6 +67,9 @@ func daemonConfig(cluster, namespace string, keys *snapshot.Keyring, exportInter
 		ExportInterval:       exportInterval,
 		SnapshotInterval:     time.Second,
 		DiscoveryInterval:    250 * time.Millisecond,
+		// A demo has one daemon per cluster: a short lease interval makes
+		// its wait before acting (eight intervals) short too.
+		LeaseInterval: 100 * time.Millisecond,
 	}
 }
 

@@ -98,6 +98,9 @@ type daemonProc struct {
 	store   *mapping.Store
 	cancel  context.CancelFunc
 	done    chan error
+	// stopOnce: a daemon stopped as the usual one and again at the test's
+	// end is stopped once.
+	stopOnce sync.Once
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -233,6 +236,7 @@ func (e *env) daemonConfig(cluster string) replicator.Config {
 		DiscoveryInterval:    200 * time.Millisecond,
 		ResetThreshold:       e.o.ResetThreshold,
 		SnapshotTimeout:      e.o.SnapshotTimeout,
+		LeaseInterval:        200 * time.Millisecond,
 	}
 }
 
@@ -247,30 +251,68 @@ func (e *env) startDaemons() {
 // its own connections and metrics, as a separate process would have.
 func (e *env) startDaemon(cluster string) *daemonProc {
 	e.t.Helper()
-	store, err := mapping.Open(e.dirs[cluster])
+	dp := e.launchDaemon(cluster, e.dirs[cluster], cluster)
+	e.mu.Lock()
+	e.daemons[cluster] = dp
+	e.mu.Unlock()
+	return dp
+}
+
+// startExtraDaemon starts another daemon beside cluster, on the store in
+// dir (a second replica of a deployment has one of its own), while the
+// usual one may run. It is stopped with the test unless adoptDaemon made
+// it the usual one.
+func (e *env) startExtraDaemon(cluster, dir string) *daemonProc {
+	e.t.Helper()
+	dp := e.launchDaemon(cluster, dir, cluster+"-extra")
+	e.t.Cleanup(func() {
+		e.mu.Lock()
+		adopted := e.daemons[cluster] == dp
+		e.mu.Unlock()
+		if !adopted {
+			e.stopProc(dp)
+		}
+	})
+	return dp
+}
+
+// adoptDaemon makes dp the daemon beside its cluster, once the usual one
+// is stopped.
+func (e *env) adoptDaemon(dp *daemonProc) {
+	e.t.Helper()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.daemons[dp.cluster]; ok {
+		e.t.Fatalf("a daemon already runs beside %s", dp.cluster)
+	}
+	e.daemons[dp.cluster] = dp
+}
+
+// launchDaemon starts a daemon for cluster on the store in dir; tag names
+// it in the logs.
+func (e *env) launchDaemon(cluster, dir, tag string) *daemonProc {
+	e.t.Helper()
+	store, err := mapping.Open(dir)
 	if err != nil {
-		e.t.Fatalf("daemon %s: opening its store: %v", cluster, err)
+		e.t.Fatalf("daemon %s: opening its store: %v", tag, err)
 	}
 	ep, err := workload.Connect(cluster, e.bed.serviceURL(cluster), e.bed.webURL(cluster), nil)
 	if err != nil {
 		store.Close()
-		e.t.Fatalf("daemon %s: connecting: %v", cluster, err)
+		e.t.Fatalf("daemon %s: connecting: %v", tag, err)
 	}
 	metrics := replicator.NewMetrics(nil)
 	d, err := replicator.New(e.daemonConfig(cluster), replicator.Deps{Client: ep.Client, Admin: ep.Admin,
 		Entries: replicator.HTTPEntries{WebServiceURL: ep.WebURL},
-		Store:   store, Metrics: metrics, Logger: daemonLogger(e.t, cluster)})
+		Store:   store, Metrics: metrics, Logger: daemonLogger(e.t, tag)})
 	if err != nil {
 		ep.Close()
 		store.Close()
-		e.t.Fatalf("daemon %s: %v", cluster, err)
+		e.t.Fatalf("daemon %s: %v", tag, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	dp := &daemonProc{cluster: cluster, d: d, metrics: metrics, ep: ep, store: store, cancel: cancel, done: make(chan error, 1)}
 	go func() { dp.done <- d.Run(ctx) }()
-	e.mu.Lock()
-	e.daemons[cluster] = dp
-	e.mu.Unlock()
 	return dp
 }
 
@@ -292,22 +334,30 @@ func (e *env) stopDaemon(cluster string) {
 	dp, ok := e.daemons[cluster]
 	delete(e.daemons, cluster)
 	e.mu.Unlock()
-	if !ok {
-		return
+	if ok {
+		e.stopProc(dp)
 	}
+}
+
+// stopProc stops one daemon, once: see stopDaemon.
+func (e *env) stopProc(dp *daemonProc) {
+	dp.stopOnce.Do(func() { e.stopNow(dp) })
+}
+
+func (e *env) stopNow(dp *daemonProc) {
 	dp.cancel()
 	select {
 	case err := <-dp.done:
 		if err != nil {
-			e.t.Errorf("daemon %s: Run: %v", cluster, err)
+			e.t.Errorf("daemon %s: Run: %v", dp.cluster, err)
 		}
 	case <-time.After(daemonGrace):
-		e.t.Errorf("daemon %s: still running %v after cancellation", cluster, daemonGrace)
+		e.t.Errorf("daemon %s: still running %v after cancellation", dp.cluster, daemonGrace)
 		return
 	}
 	dp.ep.Close()
 	if err := dp.store.Close(); err != nil {
-		e.t.Errorf("daemon %s: closing its store: %v", cluster, err)
+		e.t.Errorf("daemon %s: closing its store: %v", dp.cluster, err)
 	}
 }
 
