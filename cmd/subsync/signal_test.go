@@ -36,15 +36,7 @@ func TestSignalsStopTheDaemonGracefully(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
 			env, _ := runEnv(t)
-			cmd := exec.Command(os.Args[0], "run", "--metrics-address", "127.0.0.1:0")
-			cmd.Env = append(append(os.Environ(), childEnv+"=1"), env...)
-			stderr, err := cmd.StderrPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
+			cmd, stderr := startRunChild(t, env)
 			defer cmd.Process.Kill()
 			lines := bufio.NewScanner(stderr)
 			var addr string
@@ -94,15 +86,7 @@ func TestHangupReloadsTheKeyFile(t *testing.T) {
 	}
 	env, _ := runEnv(t)
 	keyFile := strings.TrimPrefix(env[slices.IndexFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "SUBSYNC_HMAC_KEY_FILE=") })], "SUBSYNC_HMAC_KEY_FILE=")
-	cmd := exec.Command(os.Args[0], "run", "--metrics-address", "127.0.0.1:0")
-	cmd.Env = append(append(os.Environ(), childEnv+"=1"), env...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stderr := startRunChild(t, env)
 	defer cmd.Process.Kill()
 	lines := make(chan string, 100)
 	go func() {
@@ -166,4 +150,20 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// startRunChild starts this test binary as `subsync run` with env, its
+// standard error piped back.
+func startRunChild(t *testing.T, env []string) (*exec.Cmd, io.ReadCloser) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "run", "--metrics-address", "127.0.0.1:0")
+	cmd.Env = append(append(os.Environ(), childEnv+"=1"), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, stderr
 }
