@@ -62,35 +62,46 @@ func newPairTB(t testing.TB, tweaks ...func(*emulator.ClusterOptions)) *pair {
 		t.Fatal(err)
 	}
 	t.Cleanup(sim.Close)
-	p := &pair{sim: sim, ns: "public/geo", keys: testKeys(t), clients: map[string]pulsar.Client{},
-		admins: map[string]pulsaradmin.Client{}, cancel: map[string]context.CancelFunc{},
-		done: map[string]chan struct{}{}, daemons: map[string]*Daemon{}, dirs: map[string]string{}, webs: map[string]string{}}
+	p := newEmptyPair(t, "public/geo")
+	p.sim = sim
 	for _, c := range sim.Clusters() {
-		adm, err := pulsaradmin.NewClient(&config.Config{WebServiceURL: c.WebURL()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := adm.Namespaces().CreateNamespace(p.ns); err != nil {
-			t.Fatal(err)
-		}
-		if err := adm.Namespaces().SetNamespaceReplicationClusters(p.ns, []string{"east", "west"}); err != nil {
-			t.Fatal(err)
-		}
-		// Zero retention would delete the standby's copies before the
-		// daemon creates the subscriptions that should hold them.
-		if err := adm.Namespaces().SetRetention(p.ns, utils.RetentionPolicies{RetentionTimeInMinutes: -1, RetentionSizeInMB: -1}); err != nil {
-			t.Fatal(err)
-		}
-		cl, err := pulsar.NewClient(pulsar.ClientOptions{URL: c.ServiceURL(), Logger: log.DefaultNopLogger(), OperationTimeout: 3 * time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(cl.Close)
-		p.clients[c.Name()], p.admins[c.Name()] = cl, adm
-		p.dirs[c.Name()] = t.TempDir()
-		p.webs[c.Name()] = c.WebURL()
+		p.addCluster(t, c.Name(), c.ServiceURL(), c.WebURL())
 	}
 	return p
+}
+
+func newEmptyPair(t testing.TB, ns string) *pair {
+	return &pair{ns: ns, keys: testKeys(t), clients: map[string]pulsar.Client{},
+		admins: map[string]pulsaradmin.Client{}, cancel: map[string]context.CancelFunc{},
+		done: map[string]chan struct{}{}, daemons: map[string]*Daemon{}, dirs: map[string]string{}, webs: map[string]string{}}
+}
+
+// addCluster connects to a cluster and creates the pair's namespace there,
+// replicated between east and west.
+func (p *pair) addCluster(t testing.TB, name, serviceURL, webURL string) {
+	t.Helper()
+	adm, err := pulsaradmin.NewClient(&config.Config{WebServiceURL: webURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := adm.Namespaces().CreateNamespace(p.ns); err != nil {
+		t.Fatal(err)
+	}
+	if err := adm.Namespaces().SetNamespaceReplicationClusters(p.ns, []string{"east", "west"}); err != nil {
+		t.Fatal(err)
+	}
+	// Zero retention would delete the standby's copies before the daemon
+	// creates the subscriptions that should hold them.
+	if err := adm.Namespaces().SetRetention(p.ns, utils.RetentionPolicies{RetentionTimeInMinutes: -1, RetentionSizeInMB: -1}); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := pulsar.NewClient(pulsar.ClientOptions{URL: serviceURL, Logger: log.DefaultNopLogger(), OperationTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	p.clients[name], p.admins[name] = cl, adm
+	p.dirs[name], p.webs[name] = t.TempDir(), webURL
 }
 
 func (p *pair) startDaemon(t *testing.T, cluster string) {
