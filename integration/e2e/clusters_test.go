@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net/http"
 	"os"
 	"regexp"
 	"strings"
@@ -96,11 +97,52 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// acquire takes the bed for one test, released when the test ends.
+// acquire takes the bed for one test, released when the test ends, with
+// both clusters taking writes.
 func (b *realBed) acquire(t *testing.T) clusters {
 	b.serial.Lock()
 	t.Cleanup(b.serial.Unlock)
+	for _, name := range []string{east, west} {
+		if err := b.ensureWritable(name); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return b
+}
+
+// ensureWritable checks that a cluster can create a topic, and restarts it
+// once when it cannot: a restarted standalone broker on a busy 2-core
+// machine was seen to lose its only bookie a while after it was healthy
+// ("Not enough non-faulty bookies available" on every new ledger), which
+// no test of subsync is about.
+func (b *realBed) ensureWritable(name string) error {
+	probe := func() error {
+		url := fmt.Sprintf("%s/admin/v2/persistent/public/default/e2e-writable-%d", b.webURL(name), time.Now().UnixNano())
+		req, err := http.NewRequest(http.MethodPut, url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			return fmt.Errorf("creating a topic on %s: %s", name, resp.Status)
+		}
+		return nil
+	}
+	err := eventually(context.Background(), 20*time.Second, probe)
+	if err == nil {
+		return nil
+	}
+	fmt.Fprintf(os.Stderr, "e2e: %s does not take writes (%v); restarting it\n", name, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := b.remote.Restart(ctx, name); err != nil {
+		return err
+	}
+	return eventually(context.Background(), 30*time.Second, probe)
 }
 
 func (b *realBed) serviceURL(name string) string { return b.urls[name][0] }
