@@ -5,7 +5,7 @@ FUZZTIME  ?= 10s
 # Extra go test flags for the real contract runs, e.g. CONTRACT_FLAGS=-v.
 CONTRACT_FLAGS ?=
 
-.PHONY: build test test-short test-real test-contract-real test-contract-real-3 test-contract-real-batchack bench demo demo-real lint fuzz tools proto clean alerts-test chart-check
+.PHONY: build test test-short test-real test-real-contract test-real-e2e test-contract-real test-contract-real-3 test-contract-real-batchack bench demo demo-real lint fuzz tools proto clean alerts-test chart-check
 
 build:
 	$(GO) build -o bin/ ./cmd/...
@@ -31,8 +31,10 @@ REAL_E2E = $(TESTBED) --ledger-max-entries 50 -- $(GO) test -count=1 -timeout 30
 # bookie ("Not enough non-faulty bookies available"), which no test here is
 # about. Both runs' output stays in the log; a second failure fails.
 RETRY_ONCE = || { echo "test-real: failed; once more on a fresh test bed"; 
-test-real:
+test-real: test-real-contract test-real-e2e
+test-real-contract:
 	$(REAL_CONTRACT) $(RETRY_ONCE) $(REAL_CONTRACT); }
+test-real-e2e:
 	$(REAL_E2E) $(RETRY_ONCE) $(REAL_E2E); }
 
 test-short:
