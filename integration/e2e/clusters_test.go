@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net/http"
 	"os"
 	"regexp"
 	"strings"
@@ -116,22 +115,7 @@ func (b *realBed) acquire(t *testing.T) clusters {
 // ("Not enough non-faulty bookies available" on every new ledger), which
 // no test of subsync is about.
 func (b *realBed) ensureWritable(name string) error {
-	probe := func() error {
-		url := fmt.Sprintf("%s/admin/v2/persistent/public/default/e2e-writable-%d", b.webURL(name), time.Now().UnixNano())
-		req, err := http.NewRequest(http.MethodPut, url, nil)
-		if err != nil {
-			return err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode/100 != 2 {
-			return fmt.Errorf("creating a topic on %s: %s", name, resp.Status)
-		}
-		return nil
-	}
+	probe := func() error { return testbed.TakesWrites(context.Background(), b.webURL(name)) }
 	err := eventually(context.Background(), 20*time.Second, probe)
 	if err == nil {
 		return nil

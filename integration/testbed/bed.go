@@ -70,6 +70,9 @@ func (o *Options) fill() error {
 	if o.LedgerMaxEntries == 0 {
 		o.LedgerMaxEntries = 10
 	}
+	if o.LedgerMaxEntries < 0 {
+		return fmt.Errorf("ledger max entries %d: want a positive number of entries per ledger", o.LedgerMaxEntries)
+	}
 	if o.Java == "" {
 		o.Java = "java"
 	}

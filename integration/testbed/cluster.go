@@ -129,11 +129,10 @@ func (c *Cluster) start(ctx context.Context) error {
 func (c *Cluster) waitWritable(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.StartTimeout)
 	defer cancel()
-	for attempt := 0; ; attempt++ {
-		topic := fmt.Sprintf("%s/admin/v2/persistent/public/default/testbed-writable-%d-%d", c.WebURL(), time.Now().UnixNano(), attempt)
-		err := adminCall(ctx, http.MethodPut, topic, nil)
+	for {
+		err := TakesWrites(ctx, c.WebURL())
 		if err == nil {
-			return adminCall(ctx, http.MethodDelete, topic+"?force=true", nil)
+			return nil
 		}
 		select {
 		case <-ctx.Done():
@@ -141,6 +140,16 @@ func (c *Cluster) waitWritable(ctx context.Context) error {
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// TakesWrites creates and deletes a throwaway topic in public/default on
+// the cluster at webURL: nil when the broker can open a new ledger now.
+func TakesWrites(ctx context.Context, webURL string) error {
+	topic := fmt.Sprintf("%s/admin/v2/persistent/public/default/testbed-writable-%d", webURL, time.Now().UnixNano())
+	if err := adminCall(ctx, http.MethodPut, topic, nil); err != nil {
+		return err
+	}
+	return adminCall(ctx, http.MethodDelete, topic+"?force=true", nil)
 }
 
 // waitReady polls the broker's health check, which answers only once the

@@ -15,6 +15,10 @@ func TestOptionsRejectBadClusterLists(t *testing.T) {
 			t.Errorf("clusters %q accepted", clusters)
 		}
 	}
+	bad := Options{Clusters: []string{"east", "west"}, CacheDir: t.TempDir(), LedgerMaxEntries: -5}
+	if err := bad.fill(); err == nil || !strings.Contains(err.Error(), "positive") {
+		t.Errorf("ledger max entries -5: %v", err)
+	}
 	o := Options{Clusters: []string{"east", "west"}, CacheDir: t.TempDir()}
 	if err := o.fill(); err != nil {
 		t.Fatal(err)
