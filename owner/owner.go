@@ -1,0 +1,281 @@
+package owner
+
+import (
+	"slices"
+
+	"github.com/subsync/subsync/ackset"
+)
+
+// Role is what this cluster is for the subscription.
+type Role uint8
+
+const (
+	// Unowned: no cluster has seen application consumers; nothing is synced.
+	Unowned Role = iota
+	// Owns: this cluster owns the state; it exports and applies nothing.
+	Owns
+	// Mirrors: another cluster owns the state; this cursor follows it exactly.
+	Mirrors
+	// Shares: application consumers are attached on several clusters; each
+	// exports its own, receivers take the union and never un-acknowledge.
+	Shares
+)
+
+func (r Role) String() string {
+	switch r {
+	case Owns:
+		return "owner"
+	case Mirrors:
+		return "mirror"
+	case Shares:
+		return "shared"
+	}
+	return "unowned"
+}
+
+// Presence is what a cluster says about the subscription's application
+// consumers there.
+type Presence struct {
+	Active     bool  // application consumers attached when it reported
+	LastActive int64 // unix ms they were last seen attached; 0: never
+}
+
+// Report is a remote cluster's last word on the subscription.
+type Report struct {
+	Presence
+	// Exists is false when the sender says the subscription was deleted
+	// there after it had existed.
+	Exists bool
+	// Acked is the sender's consumers' acknowledged set.
+	Acked ackset.Set
+	// Received is when it arrived, unix ms on this cluster's clock.
+	Received int64
+}
+
+// Local is one read of the subscription on this cluster.
+type Local struct {
+	Exists bool
+	// AppConsumers counts attached consumers other than subsync's own.
+	AppConsumers int
+	// LastFlow is when an application consumer last asked the broker for
+	// messages (the subscription's lastConsumedFlowTimestamp; subsync's
+	// zero-queue consumer never asks), unix ms; 0 when unknown. It shows a
+	// consumer that came and went between two reads.
+	LastFlow int64
+	// Acked is the cursor's acknowledged set as EntryIDs.
+	Acked ackset.Set
+}
+
+// Memory is what this cluster keeps about the subscription between steps
+// and across restarts. The zero Memory is a subscription never seen.
+type Memory struct {
+	LastActive int64 // unix ms application consumers were last seen here
+	Known      bool  // the subscription existed here at the last read
+	// Deleted: it disappeared here after it had existed. subsync does not
+	// create it again until its owner deletes and recreates it.
+	Deleted bool
+	// OwnerDeleted: the owner's last word was a deletion, so a later
+	// "exists" from it is a recreation.
+	OwnerDeleted bool
+	// Mirroring: the last step mirrored the owner.
+	Mirroring bool
+	// Applied is the set subsync last made this cursor hold (mirror or
+	// union); LocalOnly the acknowledgements this cursor gained while
+	// mirroring that subsync did not apply. LocalOnly is never exported.
+	Applied   ackset.Set
+	LocalOnly ackset.Set
+}
+
+// Apply says how the local cursor should follow Step.Want.
+type Apply uint8
+
+const (
+	// ApplyNone: leave the cursor alone.
+	ApplyNone Apply = iota
+	// ApplyExact: the cursor must hold exactly Want (reset back if needed).
+	ApplyExact
+	// ApplyUnion: add Want to the cursor; never un-acknowledge.
+	ApplyUnion
+)
+
+// Export is what this cluster tells the others.
+type Export struct {
+	Presence
+	Exists bool
+	Acked  ackset.Set
+	// Send is false while the subscription was never seen here: there is
+	// nothing to say.
+	Send bool
+}
+
+// Step is the outcome of Decide.
+type Step struct {
+	Role   Role
+	Owner  string // the owning cluster for Owns and Mirrors
+	Export Export
+	Apply  Apply
+	Want   ackset.Set
+	// Create: the subscription is missing here and must be created (at the
+	// earliest position) before Want is applied.
+	Create bool
+	// Delete: the owner deleted the subscription; delete it here.
+	Delete bool
+	Memory Memory
+}
+
+// Config holds the parameters of Decide.
+type Config struct {
+	Self string // this cluster's name
+	// Silence is how long (ms) a remote's claim of active consumers counts
+	// without a newer report: a remote whose daemon or cluster is gone says
+	// nothing more, and its consumers are then presumed gone.
+	Silence int64
+}
+
+// Decide computes this cluster's step for one subscription at now (unix ms)
+// from its local read, the remotes' last reports (by cluster) and its
+// memory. It is pure: equal inputs give equal steps.
+func Decide(cfg Config, now int64, local Local, remotes map[string]Report, mem Memory) Step {
+	mem = observe(mem, now, local)
+	self := Presence{Active: local.Exists && local.AppConsumers > 0, LastActive: mem.LastActive}
+	role, owner := roleOf(cfg, now, self, remotes)
+	step := Step{Role: role, Owner: owner}
+	if role == Mirrors && mem.Mirroring && local.Exists {
+		// What the cursor gained while mirroring beyond what subsync
+		// applied was done here by someone else: it stays local. (On the
+		// first mirroring step the cursor holds what this cluster's own
+		// consumers acknowledged before: that is theirs.)
+		mem.LocalOnly = mem.LocalOnly.Union(local.Acked.Difference(mem.Applied))
+	}
+	mem.Mirroring = role == Mirrors
+	step.Export = Export{Presence: self, Exists: local.Exists, Send: mem.Known || mem.Deleted}
+	if local.Exists {
+		step.Export.Acked = local.Acked.Difference(mem.LocalOnly)
+	}
+	switch role {
+	case Mirrors:
+		mem = mirror(&step, local, remotes[owner], mem)
+	case Shares:
+		mem = share(&step, cfg, now, local, remotes, mem)
+	}
+	step.Memory = mem
+	return step
+}
+
+// observe folds a local read into memory: when consumers were last seen,
+// whether the subscription exists or was deleted here.
+func observe(mem Memory, now int64, local Local) Memory {
+	if local.Exists && local.AppConsumers > 0 {
+		mem.LastActive = max(mem.LastActive, now)
+	}
+	if local.Exists && local.LastFlow > mem.LastActive {
+		// A broker's answer is untrusted: never later than now.
+		mem.LastActive = min(local.LastFlow, now)
+	}
+	switch {
+	case local.Exists && !mem.Known:
+		mem.Known, mem.Deleted = true, false
+	case !local.Exists && mem.Known:
+		mem.Known, mem.Deleted = false, true
+	}
+	if local.Exists {
+		// A rewind here un-acknowledged some of them: re-acknowledged by
+		// consumers, they are theirs.
+		mem.LocalOnly = mem.LocalOnly.Intersect(local.Acked)
+	} else {
+		mem.LocalOnly, mem.Applied = ackset.Set{}, ackset.Set{}
+	}
+	return mem
+}
+
+// roleOf finds the owner: the one cluster with application consumers
+// attached; with several, nobody (Shares); with none, the cluster where
+// they were seen last (ties to the smaller name); where none were ever
+// seen, nobody (Unowned).
+func roleOf(cfg Config, now int64, self Presence, remotes map[string]Report) (Role, string) {
+	var active []string
+	best, bestAt := "", int64(0)
+	consider := func(name string, p Presence) {
+		if p.Active {
+			active = append(active, name)
+		}
+		if p.LastActive > bestAt || (p.LastActive == bestAt && p.LastActive > 0 && name < best) {
+			best, bestAt = name, p.LastActive
+		}
+	}
+	consider(cfg.Self, self)
+	for name, r := range remotes {
+		if name == cfg.Self {
+			continue
+		}
+		consider(name, presenceOf(cfg, now, r))
+	}
+	switch {
+	case len(active) == 1:
+		best = active[0]
+	case len(active) > 1:
+		return Shares, ""
+	case best == "":
+		return Unowned, ""
+	}
+	if best == cfg.Self {
+		return Owns, best
+	}
+	return Mirrors, best
+}
+
+// presenceOf is a remote's presence as it counts now: an active claim not
+// renewed within Silence has lapsed.
+func presenceOf(cfg Config, now int64, r Report) Presence {
+	p := r.Presence
+	if p.Active && now-r.Received > cfg.Silence {
+		p.Active = false
+	}
+	return p
+}
+
+// mirror follows the owner exactly: its deletion, its recreation, its set.
+func mirror(step *Step, local Local, owner Report, mem Memory) Memory {
+	if !owner.Exists {
+		mem.OwnerDeleted = true
+		step.Delete = local.Exists
+		return mem
+	}
+	if mem.OwnerDeleted {
+		// Deleted and created again on the owner: a new incarnation that
+		// may be mirrored, even where it had been deleted.
+		mem.OwnerDeleted, mem.Deleted = false, false
+	}
+	if !local.Exists {
+		if mem.Deleted {
+			return mem
+		}
+		step.Create = true
+	}
+	step.Apply, step.Want = ApplyExact, owner.Acked
+	mem.Applied = owner.Acked
+	return mem
+}
+
+// share adds what every other active cluster's consumers acknowledged.
+func share(step *Step, cfg Config, now int64, local Local, remotes map[string]Report, mem Memory) Memory {
+	names := make([]string, 0, len(remotes))
+	for name := range remotes {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	var want ackset.Set
+	for _, name := range names {
+		r := remotes[name]
+		if name != cfg.Self && r.Exists && presenceOf(cfg, now, r).Active {
+			want = want.Union(r.Acked)
+		}
+	}
+	if want.IsEmpty() || (!local.Exists && mem.Deleted) {
+		return mem
+	}
+	step.Create = !local.Exists
+	step.Apply, step.Want = ApplyUnion, want
+	mem.Applied = mem.Applied.Union(want)
+	return mem
+}
