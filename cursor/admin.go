@@ -24,6 +24,9 @@ type Admin interface {
 	// sets the mark-delete position to the entry before it and clears the
 	// individually deleted ranges.
 	ResetCursor(ctx context.Context, topic, sub string, pos ackset.Position) error
+	// DeleteSubscription deletes the subscription; the broker refuses while
+	// consumers are attached (no force).
+	DeleteSubscription(ctx context.Context, topic, sub string) error
 }
 
 // NewAdmin adapts a pulsaradmin client to Admin.
@@ -62,4 +65,12 @@ func (a pulsarAdmin) ResetCursor(ctx context.Context, topic, sub string, pos ack
 	}
 	id := utils.MessageID{LedgerID: pos.Ledger, EntryID: pos.Entry, PartitionIndex: -1, BatchIndex: -1}
 	return a.c.Subscriptions().ResetCursorToMessageIDWithContext(ctx, tn, sub, id)
+}
+
+func (a pulsarAdmin) DeleteSubscription(ctx context.Context, topic, sub string) error {
+	tn, err := topicName(topic)
+	if err != nil {
+		return err
+	}
+	return a.c.Subscriptions().DeleteWithContext(ctx, tn, sub)
 }

@@ -113,6 +113,31 @@ func (a *Applier) Apply(ctx context.Context, topic, sub string, p Plan) (Result,
 	return res, err
 }
 
+// ConsumerName is the name of the acknowledging consumer, which topic
+// stats list among a subscription's consumers while it applies.
+func (a *Applier) ConsumerName() string { return a.opts.ConsumerName }
+
+// Delete deletes subscription sub of topic unless consumers are attached;
+// then it returns the reason it did not. A subscription already gone is
+// not an error.
+func (a *Applier) Delete(ctx context.Context, topic, sub string) (string, error) {
+	stats, err := a.adm.Stats(ctx, topic)
+	if err != nil {
+		return "", fmt.Errorf("topic %s: subscription %q: stats before delete: %w", topic, sub, err)
+	}
+	st, ok := stats.Subscriptions[sub]
+	if !ok {
+		return "", nil
+	}
+	if n := len(st.Consumers); n > 0 {
+		return fmt.Sprintf("%d consumer(s) attached", n), nil
+	}
+	if err := a.adm.DeleteSubscription(ctx, topic, sub); err != nil {
+		return "", fmt.Errorf("topic %s: subscription %q: delete: %w", topic, sub, err)
+	}
+	return "", nil
+}
+
 // create makes sure the subscription exists: if topic stats do not list
 // it, the acknowledging consumer subscribes at the earliest position and
 // leaves. It reports whether the subscription was missing (and so was

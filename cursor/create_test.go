@@ -75,6 +75,10 @@ func (b *modelBroker) ResetCursor(context.Context, string, string, ackset.Positi
 	return errors.New("model broker: reset not modelled")
 }
 
+func (b *modelBroker) DeleteSubscription(context.Context, string, string) error {
+	return errors.New("model broker: delete not modelled")
+}
+
 // CreateSubscription is the admin create of a real broker whose reset
 // step fails (see modelBroker). The Admin interface no longer has it; the
 // model keeps it so that an Applier that creates through the admin API

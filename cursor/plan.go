@@ -34,6 +34,10 @@ type Plan struct {
 	// ledger layout cannot enumerate; their unknown parts are not
 	// acknowledged (ackset.ToLocal never returns such ranges).
 	Unresolved int
+	// Inexact: an exact plan was asked for, the cursor holds positions
+	// that are not wanted, and the plan could not remove them (consumers
+	// attached, or the layout cannot place the reset).
+	Inexact bool
 }
 
 // Empty reports whether the plan changes nothing.
@@ -73,6 +77,15 @@ type PlanOptions struct {
 	// It adds to (and must agree with) the sizes in TopicState.Ledgers; a
 	// disagreement makes the size unknown.
 	LedgerSize func(ledger int64) (entries int64, ok bool)
+	// Exact makes the cursor hold exactly the wanted positions, from Floor
+	// on: acknowledged positions that are not wanted are un-acknowledged
+	// by a reset back to the first position that is not wanted, after
+	// which the wanted ones above it are acknowledged again. Positions
+	// before Floor are left as they are (nil Floor: none). Used for a
+	// mirror, which has no consumers; with consumers attached, or a layout
+	// that cannot place the reset, the plan only adds (Inexact says so).
+	Exact bool
+	Floor *ackset.Position
 }
 
 // PlanApply plans how to make subscription sub of topic state t include the
@@ -117,6 +130,15 @@ func PlanApply(t TopicState, sub string, want []ackset.Range, o PlanOptions) Pla
 		local = ackedState{mdp: ackset.Position{Ledger: -1, Entry: -1}}
 	}
 	toAck := local.notAcked(wanted)
+	if o.Exact && exists {
+		if reset, acks, excess, ok := lay.planExact(s, local, wanted, o.Floor); excess {
+			if ok {
+				p.ResetTo, p.Acks = &reset, ranges(acks)
+				return p
+			}
+			p.Inexact = true
+		}
+	}
 
 	if reset, acks, ok := lay.planReset(o.ResetThreshold, s, exists, local, toAck); ok {
 		p.ResetTo, toAck = &reset, acks
@@ -199,4 +221,109 @@ func within(spans []span, p ackset.Position) []span {
 		}
 	}
 	return out
+}
+
+// planExact finds whether the cursor holds positions (from floor on) that
+// are not wanted and, if it does, the reset that removes them: back to the
+// first position not wanted, every position before it being wanted (or
+// before floor), then the wanted positions after it acknowledged again.
+// ok is false when consumers are attached or the layout cannot place it.
+func (lay layout) planExact(s SubState, local ackedState, wanted []span, floor *ackset.Position) (reset ackset.Position, acks []span, excess, ok bool) {
+	gap, found, known := lay.firstGap(wanted, floor)
+	if !known {
+		return ackset.Position{}, nil, true, false
+	}
+	idm, enumerable := lay.enumerable(local)
+	if !enumerable {
+		return ackset.Position{}, nil, true, false
+	}
+	extra := notIn(aboveFloor(idm, floor), wanted)
+	mdpExcess := found && !local.mdp.Less(gap)
+	if !mdpExcess && len(extra) == 0 {
+		return ackset.Position{}, nil, false, false
+	}
+	if s.Consumers != 0 || !found {
+		return ackset.Position{}, nil, true, false
+	}
+	return gap, after(wanted, gap), true, true
+}
+
+// firstGap returns the first position of the topic, in ledger order, that
+// is neither wanted nor before floor. found is false when every position
+// up to the LAC is; known is false when a ledger before the gap has an
+// unknown size.
+func (lay layout) firstGap(wanted []span, floor *ackset.Position) (gap ackset.Position, found, known bool) {
+	if len(lay.ledgers) == 0 {
+		return ackset.Position{}, false, false
+	}
+	w := 0
+	for _, l := range lay.ledgers {
+		n, ok := lay.entriesIn(l.ID)
+		if !ok {
+			return ackset.Position{}, false, false
+		}
+		e := int64(0)
+		if floor != nil {
+			if l.ID < floor.Ledger {
+				continue
+			}
+			if l.ID == floor.Ledger {
+				e = max(e, floor.Entry)
+			}
+		}
+		for ; w < len(wanted) && wanted[w].ledger < l.ID; w++ {
+		}
+		for ; w < len(wanted) && wanted[w].ledger == l.ID && wanted[w].first <= e; w++ {
+			e = max(e, wanted[w].last+1)
+		}
+		if e < n {
+			return ackset.Position{Ledger: l.ID, Entry: e}, true, true
+		}
+	}
+	return ackset.Position{}, false, true
+}
+
+// entriesIn is the number of entries ledger l holds now: its final size
+// when closed, up to the LAC for the ledger being written.
+func (lay layout) entriesIn(l int64) (int64, bool) {
+	switch {
+	case l == lay.lac.Ledger:
+		return lay.lac.Entry + 1, true
+	case l > lay.lac.Ledger:
+		return 0, true
+	}
+	return lay.size(l)
+}
+
+// aboveFloor drops the parts of the normalized spans before floor.
+func aboveFloor(spans []span, floor *ackset.Position) []span {
+	if floor == nil {
+		return spans
+	}
+	return after(spans, ackset.Position{Ledger: floor.Ledger, Entry: floor.Entry - 1})
+}
+
+// after returns the parts of the normalized spans strictly after p.
+func after(spans []span, p ackset.Position) []span {
+	var out []span
+	for _, s := range spans {
+		switch {
+		case s.ledger < p.Ledger || (s.ledger == p.Ledger && s.last <= p.Entry):
+		case s.ledger == p.Ledger && s.first <= p.Entry:
+			out = append(out, span{s.ledger, p.Entry + 1, s.last})
+		default:
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// notIn returns the parts of the normalized spans a that are not in b.
+func notIn(a, b []span) []span {
+	var idm []ackset.Range
+	for _, s := range b {
+		idm = append(idm, ackset.Range{From: ackset.Position{Ledger: s.ledger, Entry: s.first - 1},
+			To: ackset.Position{Ledger: s.ledger, Entry: s.last}})
+	}
+	return newAckedState(ackset.Position{Ledger: -1, Entry: -1}, idm).notAcked(a)
 }

@@ -46,6 +46,26 @@ type SubState struct {
 	Type       string
 	Consumers  int  // consumers currently attached
 	Replicated bool // PIP-33 flag, informative
+	// ConsumerNames names the attached consumers (subsync's acknowledging
+	// consumer among them while it applies).
+	ConsumerNames []string
+	// LastFlow is the broker's lastConsumedFlowTimestamp (unix ms): when a
+	// consumer last asked for messages, kept after it leaves while the
+	// broker keeps the topic loaded; 0 after a reload. A zero-queue
+	// consumer that never receives, like subsync's, never asks.
+	LastFlow int64
+}
+
+// AppConsumers counts the attached consumers not named own (subsync's
+// acknowledging consumer).
+func (s SubState) AppConsumers(own string) int {
+	n := s.Consumers
+	for _, name := range s.ConsumerNames {
+		if name == own {
+			n--
+		}
+	}
+	return max(n, 0)
 }
 
 // IsAcked reports whether p is acknowledged: at or before the mark-delete
@@ -154,6 +174,10 @@ func topicState(topic string, stats utils.TopicStats, internal utils.PersistentT
 		}
 		sub.Type = subType(ss.SubType)
 		sub.Consumers = len(ss.Consumers)
+		for _, c := range ss.Consumers {
+			sub.ConsumerNames = append(sub.ConsumerNames, c.ConsumerName)
+		}
+		sub.LastFlow = max(ss.LastConsumedFlowTimestamp, 0)
 		sub.Replicated = ss.IsReplicated
 		st.Subscriptions[name] = sub
 	}

@@ -22,6 +22,12 @@ type fakeAdmin struct {
 	internalErr error
 	resetErr    error
 	resets      []ackset.Position
+	deleted     []string
+}
+
+func (f *fakeAdmin) DeleteSubscription(_ context.Context, _, sub string) error {
+	f.deleted = append(f.deleted, sub)
+	return nil
 }
 
 func (f *fakeAdmin) InternalStats(context.Context, string) (utils.PersistentTopicInternalStats, error) {
@@ -70,7 +76,7 @@ func TestReadTopic(t *testing.T) {
 		Ledgers:       []Ledger{{ID: 10, Entries: 50}, {ID: 12}},
 		Subscriptions: map[string]SubState{
 			"app": {MarkDelete: pos(10, 7), Deleted: []ackset.Range{ents(10, 9, 9), ents(12, 0, 2)},
-				Type: "Shared", Consumers: 2, Replicated: true},
+				Type: "Shared", Consumers: 2, Replicated: true, ConsumerNames: []string{"", ""}},
 			"idle": {MarkDelete: pos(10, -1), Deleted: []ackset.Range{}, Type: ""},
 		},
 		// The geo-replicator's cursor is kept apart, by remote cluster.

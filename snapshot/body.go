@@ -43,7 +43,8 @@ var (
 	responseFields = fieldNames{1: "id", 2: "topic", 3: "requester", 4: "responder",
 		5: "responder_lac", 6: "watermark", 7: "sent_at", 8: "have", 9: "tail_position"}
 	updateFields = fieldNames{1: "topic", 2: "subscription", 3: "sender", 4: "epoch",
-		5: "sequence", 6: "full", 7: "sender_mdp", 8: "ack_set", 9: "sent_at"}
+		5: "sequence", 6: "full", 7: "sender_mdp", 8: "ack_set", 9: "sent_at",
+		10: "active", 11: "last_active", 12: "deleted"}
 )
 
 // fieldNames maps the field numbers of one message to names for errors.
@@ -172,7 +173,19 @@ func (m *Update) appendBody(b []byte) []byte {
 	b = appendBool(b, 6, m.Full)
 	b = appendPosition(b, 7, m.SenderMDP)
 	b = appendBytes(b, 8, m.AckSet)
-	return appendInt64(b, 9, m.SentAt)
+	b = appendInt64(b, 9, m.SentAt)
+	// Optional (absent in a first-format update: no consumers, never seen
+	// active, not deleted), so they are written only when set.
+	if m.Active {
+		b = appendBool(b, 10, true)
+	}
+	if m.LastActive != 0 {
+		b = appendInt64(b, 11, m.LastActive)
+	}
+	if m.Deleted {
+		b = appendBool(b, 12, true)
+	}
+	return b
 }
 
 // ---- decoding ----
@@ -527,6 +540,12 @@ func decodeUpdate(b []byte) (*Update, *DecodeError) {
 			r.bytes(num, typ, &m.AckSet)
 		case 9:
 			r.int64(num, typ, &m.SentAt)
+		case 10:
+			r.bool(num, typ, &m.Active)
+		case 11:
+			r.int64(num, typ, &m.LastActive)
+		case 12:
+			r.bool(num, typ, &m.Deleted)
 		default:
 			r.skip(num, typ)
 		}

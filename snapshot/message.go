@@ -109,6 +109,15 @@ type Update struct {
 	SenderMDP    ackset.Position
 	AckSet       []byte // opaque, produced by package ackset
 	SentAt       int64  // unix ms
+	// Active: application consumers are attached on the sender;
+	// LastActive: when they were last seen there (unix ms, 0: never).
+	// Receivers agree on the subscription's owner from these (package
+	// owner); only the owner's AckSet is mirrored.
+	Active     bool
+	LastActive int64
+	// Deleted: the subscription was deleted on the sender after it had
+	// existed; AckSet is then empty.
+	Deleted bool
 }
 
 // Type implements Message.

@@ -104,5 +104,6 @@ func (m *Update) validate() error {
 		validateNonNegative("update epoch", m.Epoch),
 		validatePosition("update sender_mdp", m.SenderMDP),
 		validateNonNegative("update sent_at", m.SentAt),
+		validateNonNegative("update last_active", m.LastActive),
 	)
 }

@@ -93,7 +93,13 @@ func samples() map[string]Message {
 	delta := sampleUpdate()
 	delta.Full = false
 	delta.AckSet = []byte{}
+	owned := sampleUpdate()
+	owned.Active, owned.LastActive = true, 1700000000700
+	deleted := sampleUpdate()
+	deleted.Deleted, deleted.LastActive, deleted.AckSet = true, 1690000000000, []byte{}
 	return map[string]Message{
+		"update-active":         owned,
+		"update-deleted":        deleted,
 		"request":               sampleRequest(),
 		"request-no-anchors":    noAnchors,
 		"response":              sampleResponse(),
@@ -168,7 +174,8 @@ func randomMessage(rng *rand.Rand) Message {
 	}
 	return &Update{Topic: randomName(rng), Subscription: randomName(rng), Sender: randomName(rng),
 		Epoch: randomNonNegative(rng), Sequence: rng.Uint64() >> rng.IntN(64), Full: rng.IntN(2) == 0,
-		SenderMDP: randomPosition(rng), AckSet: ack, SentAt: randomNonNegative(rng)}
+		SenderMDP: randomPosition(rng), AckSet: ack, SentAt: randomNonNegative(rng),
+		Active: rng.IntN(2) == 0, LastActive: randomNonNegative(rng) * int64(rng.IntN(2)), Deleted: rng.IntN(2) == 0}
 }
 
 func randomName(rng *rand.Rand) string {
