@@ -137,3 +137,30 @@ func (s *Store) ImportedKeys(topic string) ([]SubRemote, error) {
 	}
 	return out, nil
 }
+
+// ExportedKeys lists every subscription that has an exported state stored
+// for topic, in key order.
+func (s *Store) ExportedKeys(topic string) ([]string, error) {
+	if err := checkName("topic", topic); err != nil {
+		return nil, fmt.Errorf("list exported states: %w", err)
+	}
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	prefix := topicKindPrefix(topic, kindExport)
+	var out []string
+	err := scan(s.db, prefix, prefixEnd(prefix), func(k, _ []byte) (bool, error) {
+		r := keyReader{b: k[len(prefix):]}
+		sub := r.name()
+		if err := r.end(); err != nil {
+			return false, err
+		}
+		out = append(out, sub)
+		return true, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list exported states of %q: %w", topic, err)
+	}
+	return out, nil
+}

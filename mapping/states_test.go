@@ -97,3 +97,16 @@ func TestImportedKeysListsEveryStoredImport(t *testing.T) {
 		t.Fatalf("ImportedKeys = %v, want %v", got, want)
 	}
 }
+
+func TestExportedKeysListsOneTopicsSubscriptions(t *testing.T) {
+	s := openTestStore(t)
+	for _, k := range []struct{ topic, sub string }{{"t", "b"}, {"t", "a"}, {"t2", "c"}} {
+		if err := s.PutExported(k.topic, k.sub, State{Seq: 1, Data: []byte{1}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.ExportedKeys("t")
+	if err != nil || len(got) != 2 || got[0] != "a" || got[1] != "b" {
+		t.Fatalf("ExportedKeys(t) = %v, %v; want [a b]", got, err)
+	}
+}

@@ -27,7 +27,7 @@ func TestImpossibleCursorIsNeitherExportedNorPruned(t *testing.T) {
 	runs := []ackset.Run{{Local: p(9, 0), Origin: "west", OriginLedger: 9, OriginEntry: 0, Count: 5}}
 	ts := cursor.TopicState{LastConfirmed: p(9, 4), Ledgers: []cursor.Ledger{{ID: 9}},
 		Subscriptions: map[string]cursor.SubState{"billing": {MarkDelete: p(9, 54)}}}
-	w.export(t.Context(), w.d.now(), ts, runs)
+	w.syncAll(t.Context(), w.d.now(), ts, runs, true, nil)
 	if len(prod.sent) != 0 {
 		t.Fatalf("%d updates published for a cursor beyond the LAC", len(prod.sent))
 	}
@@ -39,7 +39,7 @@ func TestImpossibleCursorIsNeitherExportedNorPruned(t *testing.T) {
 	}
 	// The same cursor at the LAC is exported.
 	ts.Subscriptions["billing"] = cursor.SubState{MarkDelete: p(9, 4)}
-	w.export(t.Context(), w.d.now(), ts, runs)
+	w.syncAll(t.Context(), w.d.now(), ts, runs, true, nil)
 	if len(prod.sent) != 1 {
 		t.Fatalf("%d updates published for a cursor at the LAC, want 1", len(prod.sent))
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/subsync/subsync/ackset"
 	"github.com/subsync/subsync/mapping"
+	"github.com/subsync/subsync/owner"
 	"github.com/subsync/subsync/snapshot"
 )
 
@@ -59,14 +60,15 @@ func TestNewEpochIsStoredBeforeItIsPublished(t *testing.T) {
 	w.epoch = 1_000
 	w.ctrl = &controlChannel{d: w.d, namespace: w.namespace, topic: "ctl", producer: failingProducer{}}
 	if err := w.exportOne(context.Background(), w.d.now(), "billing", ackset.Position{Ledger: 1, Entry: 0},
-		&exportState{}, ackset.Set{}); err == nil {
+		&exportState{}, owner.Step{Export: owner.Export{Exists: true, Send: true}}); err == nil {
 		t.Fatal("export through a failing producer succeeded")
 	}
 	st, found, err := w.d.deps.Store.Exported(w.topic, "billing")
 	if err != nil || !found {
 		t.Fatalf("no export state stored before publishing: %t, %v", found, err)
 	}
-	epoch, _, err := decodeState(st.Data)
+	r, err := decodeExport(st.Data)
+	epoch := r.epoch
 	if err != nil || epoch != 1_000 {
 		t.Fatalf("stored epoch %d (%v), want the one about to be published, 1000", epoch, err)
 	}
@@ -88,7 +90,7 @@ func TestStoredImportsAreRestoredAtStart(t *testing.T) {
 	if err := set.AddRange("east", 3, 0, 9); err != nil {
 		t.Fatal(err)
 	}
-	data, err := encodeState(5, set)
+	data, err := encodeImport(importRecord{epoch: 5, set: set})
 	if err != nil {
 		t.Fatal(err)
 	}

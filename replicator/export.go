@@ -2,72 +2,151 @@ package replicator
 
 import (
 	"context"
-	"encoding/binary"
-	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/subsync/subsync/ackset"
 	"github.com/subsync/subsync/cursor"
 	"github.com/subsync/subsync/mapping"
+	"github.com/subsync/subsync/owner"
 	"github.com/subsync/subsync/snapshot"
 )
 
-// export publishes, for every subscription in scope, what changed in its
-// acknowledged set since the last export: a delta, or the full state on a
-// new epoch and at least every FullStateEvery export intervals.
-func (w *worker) export(ctx context.Context, now time.Time, ts cursor.TopicState, runs []ackset.Run) {
+// silenceIntervals is how many full-state intervals a remote's claim of
+// active consumers counts without a newer update: a remote sends a full
+// state every interval, so three missed ones mean it (or its link) is gone.
+const silenceIntervals = 3
+
+// lastActiveEvery bounds how often a subscription's record is written
+// only because its consumers are still attached: a restart forgets at most
+// this much of when they were last seen.
+const lastActiveEvery = 10 * time.Second
+
+// syncAll runs the owner decision (package owner) for every subscription
+// the topic has, was told about or remembers, exports what it says when
+// export is set, and performs its steps. only, when non-nil, limits the
+// round to those subscriptions.
+func (w *worker) syncAll(ctx context.Context, now time.Time, ts cursor.TopicState, runs []ackset.Run, export bool, only map[string]bool) {
 	indexed := indexedSet(runs)
-	for sub, st := range ts.Subscriptions {
-		if !w.subscriptionInScope(sub) {
-			continue
-		}
-		if err := ts.CheckCursor(st); err != nil {
-			w.d.metrics.CursorsRefused.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic, sub).Inc()
-			w.d.rateLog.warn(w.log, w.d.now(), "cursor_refused", "cursor refused, not exported", "subscription", sub, "err", err)
-			continue
-		}
-		set, err := ackset.FromCursor(st.MarkDelete, st.Deleted, runs)
-		if err != nil {
-			w.log.Error("translating cursor failed", "subscription", sub, "err", err)
-			continue
-		}
-		prev, err := w.exportStateOf(sub)
-		if err != nil {
-			w.log.Warn("export failed", "subscription", sub, "err", err)
-			continue
-		}
-		// Entries pruned from the index stay acknowledged in what is sent:
-		// the cursor can no longer say so, and the remotes' own pruning
-		// waits for this set to contain them.
-		set = set.Union(prev.set.Difference(indexed))
-		if err := w.exportOne(ctx, now, sub, st.MarkDelete, prev, set); err != nil {
-			w.log.Warn("export failed", "subscription", sub, "err", err)
+	for _, sub := range w.subscriptionsOf(ts) {
+		if only == nil || only[sub] {
+			w.syncOne(ctx, now, ts, runs, indexed, sub, export)
 		}
 	}
 }
 
-func (w *worker) exportOne(ctx context.Context, now time.Time, sub string, mdp ackset.Position, prev *exportState, set ackset.Set) error {
+// subscriptionsOf lists, sorted, the subscriptions in scope that the topic
+// has, or that this daemon exported or imported before.
+func (w *worker) subscriptionsOf(ts cursor.TopicState) []string {
+	seen := map[string]bool{}
+	for sub := range ts.Subscriptions {
+		seen[sub] = true
+	}
+	w.mu.Lock()
+	for sub := range w.exported {
+		seen[sub] = true
+	}
+	for k := range w.imported {
+		seen[k.sub] = true
+	}
+	w.mu.Unlock()
+	out := make([]string, 0, len(seen))
+	for sub := range seen {
+		if !IsSystemCursor(sub) && w.subscriptionInScope(sub) {
+			out = append(out, sub)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (w *worker) syncOne(ctx context.Context, now time.Time, ts cursor.TopicState, runs []ackset.Run, indexed ackset.Set, sub string, export bool) {
+	st, exists := ts.Subscriptions[sub]
+	if exists && ts.CheckCursor(st) != nil {
+		w.d.metrics.CursorsRefused.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic, sub).Inc()
+		w.d.rateLog.warn(w.log, now, "cursor_refused", "cursor refused, not synced", "subscription", sub, "err", ts.CheckCursor(st))
+		return
+	}
+	prev, err := w.exportStateOf(sub)
+	if err != nil {
+		w.log.Warn("sync failed", "subscription", sub, "err", err)
+		return
+	}
+	local := owner.Local{Exists: exists}
+	if exists {
+		set, err := ackset.FromCursor(st.MarkDelete, st.Deleted, runs)
+		if err != nil {
+			w.log.Error("translating cursor failed", "subscription", sub, "err", err)
+			return
+		}
+		// Entries pruned from the index stay acknowledged: the cursor can
+		// no longer say so, and the remotes' own pruning waits for them.
+		local.Acked = set.Union(prev.set.Difference(indexed))
+		local.AppConsumers = st.AppConsumers(w.d.applier.ConsumerName())
+		local.LastFlow = st.LastFlow
+	}
+	step := owner.Decide(w.ownerConfig(), now.UnixMilli(), local, w.reportsOf(sub), prev.mem)
+	w.d.metrics.Role.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic, sub).Set(float64(step.Role))
+	w.mu.Lock()
+	prev.role, prev.owner = step.Role, step.Owner
+	w.mu.Unlock()
+	if export && step.Export.Send {
+		if err := w.exportOne(ctx, now, sub, st.MarkDelete, prev, step); err != nil {
+			w.log.Warn("export failed", "subscription", sub, "err", err)
+		}
+	} else if err := w.remember(now, sub, prev, step.Memory); err != nil {
+		w.log.Warn("keeping subscription state failed", "subscription", sub, "err", err)
+	}
+	w.perform(ctx, now, ts, runs, sub, step)
+}
+
+func (w *worker) ownerConfig() owner.Config {
+	return owner.Config{Self: w.d.cfg.Cluster, Silence: silenceIntervals * w.d.fullStateInterval().Milliseconds()}
+}
+
+// reportsOf is every remote's last word on sub.
+func (w *worker) reportsOf(sub string) map[string]owner.Report {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := map[string]owner.Report{}
+	for k, is := range w.imported {
+		if k.sub != sub || is.epoch == 0 {
+			continue
+		}
+		out[k.remote] = owner.Report{Presence: owner.Presence{Active: is.active, LastActive: is.lastActive},
+			Exists: !is.deleted, Acked: is.set, Received: is.received.UnixMilli()}
+	}
+	return out
+}
+
+// exportOne publishes what changed in sub's state since the last export: a
+// delta, or the full state on a new stream, when the consumers' presence
+// or the subscription's existence changed, and every full-state interval.
+func (w *worker) exportOne(ctx context.Context, now time.Time, sub string, mdp ackset.Position, prev *exportState, step owner.Step) error {
+	ex := step.Export
 	epoch, seq := prev.epoch, prev.seq+1
 	if !prev.current {
-		// A new incarnation starts a new stream, with a full state. Its
-		// epoch is stored before anything carries it: a restart after a
-		// publish whose checkpoint failed must still pick a greater one.
+		// A new stream starts with a full state. Its epoch is stored before
+		// anything carries it: a restart after a publish whose checkpoint
+		// failed must still pick a greater one.
 		epoch, seq = snapshot.NextEpoch(prev.epoch, w.epoch), 1
-		if err := w.storeExport(sub, epoch, 0, prev.set); err != nil {
+		if err := w.storeExport(sub, exportRecord{epoch: epoch, set: prev.set, mem: prev.mem}, 0); err != nil {
 			return err
 		}
 	}
-	full := !prev.current || now.Sub(prev.lastFull) >= w.d.fullStateInterval()
-	delta := ackset.Diff(prev.set, set)
+	changed := ex.Active != prev.active || ex.Exists == prev.deleted
+	full := !prev.current || changed || now.Sub(prev.lastFull) >= w.d.fullStateInterval()
+	delta := ackset.Diff(prev.set, ex.Acked)
 	if !full && delta.IsEmpty() {
-		return nil
+		return w.remember(now, sub, prev, step.Memory)
 	}
 	u := &snapshot.Update{Topic: w.topic, Subscription: sub, Sender: w.d.cfg.Cluster, Epoch: epoch,
-		Sequence: seq, Full: full, SenderMDP: mdp, SentAt: now.UnixMilli()}
+		Sequence: seq, Full: full, SenderMDP: mdp, SentAt: now.UnixMilli(),
+		Active: ex.Active, LastActive: ex.LastActive, Deleted: !ex.Exists}
 	var err error
 	if full {
-		u.AckSet, err = ackset.Encode(set)
+		u.AckSet, err = ackset.Encode(ex.Acked)
 	} else {
 		u.AckSet, err = ackset.EncodeDelta(delta)
 	}
@@ -77,11 +156,12 @@ func (w *worker) exportOne(ctx context.Context, now time.Time, sub string, mdp a
 	if err := w.ctrl.publish(ctx, u); err != nil {
 		return err
 	}
-	if err := w.storeExport(sub, epoch, u.Sequence, set); err != nil {
+	if err := w.storeExport(sub, exportRecord{epoch: epoch, set: ex.Acked, mem: step.Memory}, u.Sequence); err != nil {
 		return err
 	}
+	next := &exportState{epoch: epoch, seq: u.Sequence, set: ex.Acked, lastFull: prev.lastFull, current: true,
+		mem: step.Memory, memAt: now, active: ex.Active, deleted: !ex.Exists, role: step.Role, owner: step.Owner}
 	kind := "delta"
-	next := &exportState{epoch: epoch, seq: u.Sequence, set: set, lastFull: prev.lastFull, current: true}
 	if full {
 		kind, next.lastFull = "full", now
 	}
@@ -93,9 +173,31 @@ func (w *worker) exportOne(ctx context.Context, now time.Time, sub string, mdp a
 	return nil
 }
 
-// storeExport checkpoints what was (or is about to be) exported for sub.
-func (w *worker) storeExport(sub string, epoch int64, seq uint64, set ackset.Set) error {
-	stored, err := encodeState(epoch, set)
+// remember keeps the decision's memory when it changed: at once for what
+// it decides on, at most every lastActiveEvery for the time consumers
+// were last seen.
+func (w *worker) remember(now time.Time, sub string, prev *exportState, mem owner.Memory) error {
+	if sameMemory(prev.mem, mem) && (mem.LastActive == prev.mem.LastActive || now.Sub(prev.memAt) < lastActiveEvery) {
+		return nil
+	}
+	if err := w.storeExport(sub, exportRecord{epoch: prev.epoch, set: prev.set, mem: mem}, prev.seq); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	prev.mem, prev.memAt = mem, now
+	w.mu.Unlock()
+	return nil
+}
+
+// sameMemory compares everything but LastActive.
+func sameMemory(a, b owner.Memory) bool {
+	return a.Known == b.Known && a.Deleted == b.Deleted && a.OwnerDeleted == b.OwnerDeleted &&
+		a.Mirroring == b.Mirroring && a.Applied.Equal(b.Applied) && a.LocalOnly.Equal(b.LocalOnly)
+}
+
+// storeExport checkpoints sub's record.
+func (w *worker) storeExport(sub string, r exportRecord, seq uint64) error {
+	stored, err := encodeExport(r)
 	if err != nil {
 		return err
 	}
@@ -114,7 +216,7 @@ func indexedSet(runs []ackset.Run) ackset.Set {
 	return out
 }
 
-// exportStateOf returns the last export of sub, from memory or the store.
+// exportStateOf returns sub's record, from memory or the store.
 func (w *worker) exportStateOf(sub string) (*exportState, error) {
 	w.mu.Lock()
 	es, ok := w.exported[sub]
@@ -128,35 +230,19 @@ func (w *worker) exportStateOf(sub string) (*exportState, error) {
 	}
 	es = &exportState{}
 	if found {
-		epoch, set, err := decodeState(st.Data)
+		r, err := decodeExport(st.Data)
 		if err != nil {
 			w.log.Warn("stored export unreadable; starting afresh", "subscription", sub, "err", err)
 		} else {
-			es = &exportState{epoch: epoch, seq: st.Seq, set: set}
+			es = &exportState{epoch: r.epoch, seq: st.Seq, set: r.set, mem: r.mem, memAt: w.d.now()}
 		}
 	}
+	w.mu.Lock()
+	if existing, ok := w.exported[sub]; ok {
+		es = existing
+	} else {
+		w.exported[sub] = es
+	}
+	w.mu.Unlock()
 	return es, nil
-}
-
-// encodeState is the stored form of an exported or imported state: the
-// sender's epoch, then the ack set's own encoding.
-func encodeState(epoch int64, set ackset.Set) ([]byte, error) {
-	enc, err := ackset.Encode(set)
-	if err != nil {
-		return nil, fmt.Errorf("encoding ack set: %w", err)
-	}
-	out := binary.AppendVarint(nil, epoch)
-	return append(out, enc...), nil
-}
-
-func decodeState(b []byte) (int64, ackset.Set, error) {
-	epoch, n := binary.Varint(b)
-	if n <= 0 {
-		return 0, ackset.Set{}, errors.New("stored state: bad epoch")
-	}
-	set, err := ackset.Decode(b[n:])
-	if err != nil {
-		return 0, ackset.Set{}, fmt.Errorf("stored state: %w", err)
-	}
-	return epoch, set, nil
 }

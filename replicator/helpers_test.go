@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/subsync/subsync/ackset"
+	"github.com/subsync/subsync/cursor"
 	"github.com/subsync/subsync/mapping"
 	"github.com/subsync/subsync/snapshot"
 )
@@ -38,11 +39,11 @@ func newUnitWorker(t *testing.T, cfg Config) *worker {
 	cfg = cfg.WithDefaults()
 	d := &Daemon{cfg: cfg, deps: Deps{Store: store}, metrics: NewMetrics(nil), now: time.Now,
 		log: slog.New(slog.DiscardHandler), remotes: map[string][]string{"public/geo": {"east"}},
-		rateLog: newRateLog(rejectLogEvery)}
+		rateLog: newRateLog(rejectLogEvery), applier: cursor.NewApplier(nil, nil, cursor.ApplierOptions{})}
 	d.keys.Store(cfg.Keys)
 	w := &worker{d: d, topic: "persistent://public/geo/orders", namespace: "public/geo",
 		log: d.log, exported: map[string]*exportState{}, imported: map[subRemote]*importState{},
-		remotes: map[string]*remoteSnapshot{}, dirty: map[subRemote]bool{}, seq: snapshot.NewSequencer(),
+		remotes: map[string]*remoteSnapshot{}, dirty: map[string]bool{}, seq: snapshot.NewSequencer(),
 		tail: tailState{watermark: map[string]ackset.Position{}, lastStamp: map[string]ackset.Position{}}}
 	return w
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/subsync/subsync/ackset"
 	"github.com/subsync/subsync/cursor"
 	"github.com/subsync/subsync/mapping"
+	"github.com/subsync/subsync/owner"
 	"github.com/subsync/subsync/snapshot"
 )
 
@@ -53,7 +54,8 @@ func (w *worker) importUpdate(u *snapshot.Update) {
 		w.d.rateLog.warn(w.log, w.d.now(), "bad_payload", "update payload rejected", "subscription", k.sub, "remoteCluster", k.remote, "err", err)
 		return
 	}
-	stored, err := encodeState(u.Epoch, next)
+	stored, err := encodeImport(importRecord{epoch: u.Epoch, set: next, active: u.Active,
+		lastActive: u.LastActive, deleted: u.Deleted})
 	if err != nil {
 		w.log.Error("encoding imported state failed", "err", err)
 		return
@@ -64,17 +66,19 @@ func (w *worker) importUpdate(u *snapshot.Update) {
 	}
 	w.seq.Applied(u)
 	w.mu.Lock()
+	changed := added > 0 || is.active != u.Active || is.deleted != u.Deleted || !next.Equal(is.set)
 	is.set, is.epoch, is.seq = next, u.Epoch, u.Sequence
+	is.active, is.lastActive, is.deleted = u.Active, u.LastActive, u.Deleted
 	is.sentAt, is.received = time.UnixMilli(u.SentAt), w.d.now()
 	w.mu.Unlock()
-	if added > 0 {
-		w.dirty[k] = true
+	if changed {
+		w.dirty[k.sub] = true
 	}
 	w.d.metrics.AcksImported.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic, k.sub, k.remote).Add(float64(added))
 }
 
 // mergeUpdate applies a full state or delta to the previous set. Only
-// additions count as imported: the receiver never un-acknowledges.
+// additions count as imported.
 func mergeUpdate(prev ackset.Set, u *snapshot.Update) (ackset.Set, uint64, error) {
 	if u.Full {
 		set, err := ackset.Decode(u.AckSet)
@@ -109,18 +113,23 @@ func (w *worker) importStateOf(k subRemote) (*importState, error) {
 		return nil, err
 	}
 	if found {
-		epoch, set, err := decodeState(st.Data)
+		r, err := decodeImport(st.Data)
 		switch {
-		case err == nil && snapshot.EpochPlausible(epoch, w.d.now().UnixMilli()):
-			is.set, is.epoch, is.seq = set, epoch, st.Seq
+		case err == nil && snapshot.EpochPlausible(r.epoch, w.d.now().UnixMilli()):
+			is.set, is.epoch, is.seq = r.set, r.epoch, st.Seq
+			is.active, is.lastActive, is.deleted = r.active, r.lastActive, r.deleted
+			// Its receipt is unknown: as old as a silent remote's, so an
+			// active claim counts only once renewed.
+			is.received = time.Time{}
 			w.seq.Restore(snapshot.StreamKey{Topic: w.topic, Subscription: k.sub, Sender: k.remote},
-				snapshot.Applied{Epoch: epoch, Sequence: st.Seq})
+				snapshot.Applied{Epoch: r.epoch, Sequence: st.Seq})
 		case err == nil:
 			// Stored before epochs were bounded: keep the set, but let the
 			// sender's next full state take over the stream.
-			is.set = set
+			is.set, is.epoch = r.set, 1
+			is.lastActive, is.deleted = r.lastActive, r.deleted
 			w.log.Warn("stored import has an epoch far ahead of the clock; waiting for the next full state",
-				"subscription", k.sub, "remoteCluster", k.remote, "epoch", epoch)
+				"subscription", k.sub, "remoteCluster", k.remote, "epoch", r.epoch)
 		default:
 			w.log.Warn("stored import unreadable; waiting for the next full state", "subscription", k.sub, "remoteCluster", k.remote, "err", err)
 		}
@@ -152,67 +161,123 @@ func (w *worker) restoreImports() error {
 	return nil
 }
 
-// applyAll makes every local cursor include what remote clusters
-// acknowledged, as far as the tail index maps it.
-func (w *worker) applyAll(ctx context.Context, now time.Time, ts cursor.TopicState, runs []ackset.Run) {
-	w.mu.Lock()
-	keys := make([]subRemote, 0, len(w.imported))
-	for k, is := range w.imported {
-		if !is.set.IsEmpty() {
-			keys = append(keys, k)
-		}
-	}
-	w.mu.Unlock()
-	for _, k := range keys {
-		w.applyOne(ctx, now, ts, runs, k)
-	}
-	clear(w.dirty)
-}
-
-func (w *worker) applyOne(ctx context.Context, now time.Time, ts cursor.TopicState, runs []ackset.Run, k subRemote) {
-	labels := []string{w.d.cfg.Cluster, w.namespace, w.topic, k.sub, k.remote}
-	w.mu.Lock()
-	is := w.imported[k]
-	set, sentAt := is.set, is.sentAt
-	w.mu.Unlock()
-	want, err := ackset.ToLocal(set, runs)
-	if err != nil {
-		w.log.Error("translating remote state failed", "subscription", k.sub, "remoteCluster", k.remote, "err", err)
+// perform carries out one subscription's step: delete it, or create it
+// and make its cursor hold what the step wants (exactly, for a mirror).
+func (w *worker) perform(ctx context.Context, now time.Time, ts cursor.TopicState, runs []ackset.Run, sub string, step owner.Step) {
+	if step.Delete {
+		w.deleteMirrored(ctx, sub, step.Owner)
 		return
 	}
-	plan := cursor.PlanApply(ts, k.sub, want, cursor.PlanOptions{ResetThreshold: w.d.cfg.ResetThreshold})
-	pending := pendingAcks(ts, k.sub, want)
-	if !sentAt.IsZero() {
-		w.d.metrics.SyncLagSeconds.WithLabelValues(labels...).Set(now.Sub(sentAt).Seconds())
+	if step.Apply == owner.ApplyNone {
+		return
 	}
-	w.d.metrics.SyncLagEntries.WithLabelValues(labels...).Set(float64(pending))
+	for _, remote := range w.sourcesOf(sub, step) {
+		w.observeLag(now, sub, remote)
+	}
+	want, err := ackset.ToLocal(step.Want, runs)
+	if err != nil {
+		w.log.Error("translating remote state failed", "subscription", sub, "err", err)
+		return
+	}
+	opts := cursor.PlanOptions{ResetThreshold: w.d.cfg.ResetThreshold}
+	if step.Apply == owner.ApplyExact && w.tailCaughtUp(ts) && len(runs) > 0 {
+		opts.Exact, opts.Floor = true, &runs[0].Local
+	}
+	plan := cursor.PlanApply(ts, sub, want, opts)
+	labels := []string{w.d.cfg.Cluster, w.namespace, w.topic, sub, step.Owner}
 	if plan.Skipped > 0 {
 		w.d.metrics.AcksSkipped.WithLabelValues(labels...).Add(float64(plan.Skipped))
 	}
+	if !step.Create && plan.Create {
+		// Missing here and not to be created (deleted here): nothing to do.
+		return
+	}
+	pending := pendingAcks(ts, sub, want)
 	deferred, reason := plan.Deferred, plan.Reason
 	if !deferred && (plan.Create || plan.ResetTo != nil || len(plan.Acks) > 0) {
-		res, err := w.d.applier.Apply(ctx, w.topic, k.sub, plan)
+		res, err := w.d.applier.Apply(ctx, w.topic, sub, plan)
 		switch {
 		case err != nil:
 			w.d.metrics.ApplyErrors.WithLabelValues(labels...).Inc()
-			w.log.Warn("applying remote state failed", "subscription", k.sub, "remoteCluster", k.remote, "err", err)
+			w.log.Warn("applying remote state failed", "subscription", sub, "remoteCluster", step.Owner, "err", err)
 		case res.Deferred:
-			deferred, reason = true, "exclusive-type consumers attached"
+			deferred, reason = true, res.Reason
 		default:
 			pending = 0
 			w.d.metrics.AcksApplied.WithLabelValues(labels...).Add(float64(res.Acked))
-			w.d.metrics.SyncLagEntries.WithLabelValues(labels...).Set(0)
+			if res.Reset && plan.ResetTo != nil && step.Apply == owner.ApplyExact {
+				w.d.metrics.MirrorResets.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic, sub).Inc()
+			}
 		}
 	}
+	w.d.metrics.SyncLagEntries.WithLabelValues(labels...).Set(float64(pending))
 	if deferred {
 		w.d.metrics.AcksDeferred.WithLabelValues(labels...).Inc()
-		w.d.metrics.Deferred.WithLabelValues(labels...).Set(1)
-	} else {
-		w.d.metrics.Deferred.WithLabelValues(labels...).Set(0)
+	}
+	w.d.metrics.Deferred.WithLabelValues(labels...).Set(boolGauge(deferred))
+	w.mu.Lock()
+	for k, is := range w.imported {
+		if k.sub == sub {
+			is.notApplied, is.deferred, is.reason = pending, deferred, reason
+		}
+	}
+	w.mu.Unlock()
+}
+
+// sourcesOf names the remotes whose sets the step applies.
+func (w *worker) sourcesOf(sub string, step owner.Step) []string {
+	if step.Role == owner.Mirrors {
+		return []string{step.Owner}
 	}
 	w.mu.Lock()
-	is.notApplied, is.deferred, is.reason = pending, deferred, reason
+	defer w.mu.Unlock()
+	var out []string
+	for k, is := range w.imported {
+		if k.sub == sub && is.active && !is.deleted {
+			out = append(out, k.remote)
+		}
+	}
+	return out
+}
+
+// observeLag reports how old the applied remote state is.
+func (w *worker) observeLag(now time.Time, sub, remote string) {
+	w.mu.Lock()
+	is, ok := w.imported[subRemote{sub, remote}]
+	var sentAt time.Time
+	if ok {
+		sentAt = is.sentAt
+	}
 	w.mu.Unlock()
+	if !sentAt.IsZero() {
+		w.d.metrics.SyncLagSeconds.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic, sub, remote).Set(now.Sub(sentAt).Seconds())
+	}
+}
+
+// tailCaughtUp: the tail index covers the topic up to its LAC, so every
+// local position a mirror holds is one the index can judge.
+func (w *worker) tailCaughtUp(ts cursor.TopicState) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if ts.LastConfirmed.Entry < 0 {
+		return true
+	}
+	return w.tail.started && !w.tail.position.Less(ts.LastConfirmed)
+}
+
+// deleteMirrored deletes a subscription its owner deleted.
+func (w *worker) deleteMirrored(ctx context.Context, sub, ownerCluster string) {
+	reason, err := w.d.applier.Delete(ctx, w.topic, sub)
+	switch {
+	case err != nil:
+		w.d.metrics.ApplyErrors.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic, sub, ownerCluster).Inc()
+		w.log.Warn("deleting a subscription its owner deleted failed", "subscription", sub, "remoteCluster", ownerCluster, "err", err)
+	case reason != "":
+		w.log.Info("not deleting a subscription its owner deleted", "subscription", sub, "remoteCluster", ownerCluster, "reason", reason)
+	default:
+		w.d.metrics.SubsDeleted.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic, sub).Inc()
+		w.log.Info("deleted a subscription its owner deleted", "subscription", sub, "remoteCluster", ownerCluster)
+	}
 }
 
 // pendingAcks counts the wanted local entries the cursor does not have

@@ -28,6 +28,9 @@ type Metrics struct {
 	UpdatesRejected   *prometheus.CounterVec
 	ApplyErrors       *prometheus.CounterVec
 	CursorsRefused    *prometheus.CounterVec
+	MirrorResets      *prometheus.CounterVec
+	SubsDeleted       *prometheus.CounterVec
+	Role              *prometheus.GaugeVec
 	TailEntries       *prometheus.CounterVec
 	TailUnmapped      *prometheus.CounterVec
 	TailStampsRefused *prometheus.CounterVec
@@ -78,6 +81,9 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 	m.UpdatesRejected = counter("updates_rejected_total", "Control-topic messages rejected or not applied, by reason (bad_signature, unknown_key, malformed, unsupported_version, unsupported_type, stale, gap, out_of_scope, bad_payload).", []string{"cluster", "namespace", "reason"})
 	m.ApplyErrors = counter("apply_errors_total", "Failed attempts to apply a remote state to a local cursor.", remoteLabels)
 	m.CursorsRefused = counter("cursors_refused_total", "Reads of a local cursor refused and not exported: a position beyond the last confirmed entry or outside the topic's ledgers.", subLabels)
+	m.MirrorResets = counter("mirror_resets_total", "Resets of a mirrored cursor back to its owner's acknowledged set (the owner rewound, or acknowledgements made here by TTL, skip or an operator were undone).", subLabels)
+	m.SubsDeleted = counter("subscriptions_deleted_total", "Subscriptions deleted here because their owner deleted them.", subLabels)
+	m.Role = gauge("subscription_role", "This cluster's role for the subscription: 0 unowned (no consumers seen anywhere), 1 owner, 2 mirror, 3 shared (consumers on several clusters).", subLabels)
 	m.TailEntries = counter("tail_entries_total", "Entries read by the tail into the index.", topicLabels)
 	m.TailUnmapped = counter("tail_unmapped_total", "Replicated entries without a source-position stamp, left out of the index (never acknowledged by subsync).", topicLabels)
 	m.TailStampsRefused = counter("tail_stamps_refused_total", "Entries left out of the index because their identity could not be established safely, by reason (no_stamp, ambiguous_stamp, stamp_in_batch_member, batch_unreadable, not_a_batch, chunked, fetch_failed).", append(slices.Clone(topicLabels), "reason"))

@@ -70,6 +70,8 @@ func (m *Metrics) InitTopic(cluster, namespace, topic string) {
 func (m *Metrics) InitSubscription(cluster, namespace, topic, sub string, remotes []string) {
 	m.AcksExported.WithLabelValues(cluster, namespace, topic, sub)
 	m.CursorsRefused.WithLabelValues(cluster, namespace, topic, sub)
+	m.MirrorResets.WithLabelValues(cluster, namespace, topic, sub)
+	m.SubsDeleted.WithLabelValues(cluster, namespace, topic, sub)
 	for _, remote := range remotes {
 		labels := []string{cluster, namespace, topic, sub, remote}
 		m.AcksImported.WithLabelValues(labels...)

@@ -55,7 +55,7 @@ func TestFarFutureEpochCannotSilenceAStream(t *testing.T) {
 
 	// A receiver restarted over a store that holds a MaxInt64 epoch.
 	w2 := newUnitWorker(t, Config{})
-	data, err := encodeState(math.MaxInt64, ackset.Set{})
+	data, err := encodeImport(importRecord{epoch: math.MaxInt64})
 	if err != nil {
 		t.Fatal(err)
 	}

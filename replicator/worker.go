@@ -10,6 +10,7 @@ import (
 
 	"github.com/subsync/subsync/ackset"
 	"github.com/subsync/subsync/cursor"
+	"github.com/subsync/subsync/owner"
 	"github.com/subsync/subsync/snapshot"
 )
 
@@ -45,9 +46,10 @@ type worker struct {
 	// replicator cursor's mark-delete position when it was sent.
 	replAtRequest map[string]map[string]ackset.Position
 	indexRuns     int
-	// dirty holds imports changed since they were last applied; the loop
-	// applies them as soon as the inbox is drained, not at the next tick.
-	dirty map[subRemote]bool
+	// dirty holds the subscriptions whose imports changed since they were
+	// last applied; the loop applies them as soon as the inbox is drained,
+	// not at the next tick.
+	dirty map[string]bool
 	// zeroed holds the subscription/remote pairs whose counters exist
 	// (remote "" for the subscription's own), so each is created once.
 	zeroed map[subRemote]bool
@@ -63,7 +65,8 @@ type tailState struct {
 
 type subRemote struct{ sub, remote string }
 
-// exportState is the last state published for one subscription.
+// exportState is the last state published for one subscription, and the
+// owner decision's memory of it.
 type exportState struct {
 	epoch    int64
 	seq      uint64
@@ -71,12 +74,22 @@ type exportState struct {
 	lastFull time.Time
 	// current is false for a state restored from a previous incarnation.
 	current bool
+	// active and deleted are what the last update said.
+	active, deleted bool
+	mem             owner.Memory
+	memAt           time.Time // when mem was last stored
+	// role and owner are the last decision's, for reports.
+	role  owner.Role
+	owner string
 }
 
 // importState is a remote cluster's last known acked set for one
 // subscription, and what applying it last did.
 type importState struct {
 	set        ackset.Set
+	active     bool  // the sender's application consumers were attached
+	lastActive int64 // when the sender last saw them, unix ms
+	deleted    bool  // the sender deleted the subscription
 	epoch      int64
 	seq        uint64
 	sentAt     time.Time
@@ -116,7 +129,7 @@ func newWorker(d *Daemon, topic, ns string, ctrl *controlChannel, epoch int64) (
 		exported:      map[string]*exportState{},
 		imported:      map[subRemote]*importState{},
 		remotes:       map[string]*remoteSnapshot{},
-		dirty:         map[subRemote]bool{},
+		dirty:         map[string]bool{},
 		zeroed:        map[subRemote]bool{},
 		replAtRequest: map[string]map[string]ackset.Position{},
 		seq:           snapshot.NewSequencer(),
@@ -229,10 +242,7 @@ func (w *worker) applyDirty(ctx context.Context) {
 	if !ok {
 		return
 	}
-	now := w.d.now()
-	for k := range w.dirty {
-		w.applyOne(ctx, now, ts, runs, k)
-	}
+	w.syncAll(ctx, w.d.now(), ts, runs, false, w.dirty)
 	clear(w.dirty)
 }
 
@@ -343,8 +353,8 @@ func (w *worker) tick(ctx context.Context) {
 	w.d.metrics.IndexRuns.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic).Set(float64(len(runs)))
 	w.reportReplicationLag()
 	w.reportTailLag(ts)
-	w.export(ctx, now, ts, runs)
-	w.applyAll(ctx, now, ts, runs)
+	w.syncAll(ctx, now, ts, runs, true, nil)
+	clear(w.dirty)
 	w.snapshotTick(ctx, now, ts, runs)
 }
 

@@ -332,6 +332,8 @@ func (s *Subscription) stats() admin.SubscriptionStats {
 		IsDurable:     s.durable,
 		IsReplicated:  s.replicated,
 		Consumers:     []admin.ConsumerStats{},
+
+		LastConsumedFlowTimestamp: s.lastFlow,
 	}
 	if s.active != nil {
 		st.ActiveConsumerName = s.active.name

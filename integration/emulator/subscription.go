@@ -5,6 +5,7 @@ import (
 	"hash/crc32"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/subsync/subsync/integration/ledger"
 	"github.com/subsync/subsync/integration/wire"
@@ -34,6 +35,7 @@ type Subscription struct {
 	redelivery map[ledger.Position]uint32
 	snapshots  []snapshotRef // PIP-33 snapshots seen by this dispatcher
 	msgOut     int64
+	lastFlow   int64 // unix ms of the last flow command (lastConsumedFlowTimestamp)
 	// resetting keeps a non-durable subscription alive while a reset
 	// disconnects its consumers: Pulsar keeps the cursor, so the reader
 	// resumes from the reset position when it subscribes again.
@@ -253,6 +255,8 @@ func (s *Subscription) resetCursor(p ledger.Position) {
 // flow adds permits to c.
 func (s *Subscription) flow(c *consumer, permits uint32) {
 	s.mu.Lock()
+	// PersistentSubscription#consumerFlow stamps every flow command.
+	s.lastFlow = time.Now().UnixMilli()
 	c.permits += int64(permits)
 	s.mu.Unlock()
 	s.wake()
