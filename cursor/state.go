@@ -103,13 +103,18 @@ func ReadTopic(ctx context.Context, adm Admin, topic string) (TopicState, error)
 // StatsCache lets a caller that reads a topic every second reuse its last
 // stats answer (subscription types, consumer counts, durability) and call
 // internalStats alone, refreshing stats only when they are older than
-// MaxAge or internalStats shows a cursor they do not know. Consumer counts
+// MaxAge, or internalStats shows a cursor they do not know or one that
+// moved (someone acknowledged: the consumers' presence decides who owns
+// the subscription). Consumer counts
 // may then be up to MaxAge old: planning treats them as a hint, and the
 // Applier checks again before anything that depends on them.
 type StatsCache struct {
 	MaxAge time.Duration
 	stats  utils.TopicStats
 	at     time.Time
+	// cursors is each subscription's cursor as of the last read: one that
+	// moved was acknowledged by someone, whose presence the stats show.
+	cursors map[string]utils.CursorStats
 }
 
 // ReadTopicCached is ReadTopic with a StatsCache; now is the caller's clock.
@@ -118,7 +123,8 @@ func ReadTopicCached(ctx context.Context, adm Admin, topic string, c *StatsCache
 	if err != nil {
 		return TopicState{}, fmt.Errorf("topic %s: internal stats: %w", topic, err)
 	}
-	if c.at.IsZero() || now.Sub(c.at) >= c.MaxAge || !c.knows(internal) {
+	moved := c.moved(internal)
+	if c.at.IsZero() || now.Sub(c.at) >= c.MaxAge || !c.knows(internal) || moved {
 		stats, err := adm.Stats(ctx, topic)
 		if err != nil {
 			return TopicState{}, fmt.Errorf("topic %s: stats: %w", topic, err)
@@ -126,6 +132,23 @@ func ReadTopicCached(ctx context.Context, adm Admin, topic string, c *StatsCache
 		c.stats, c.at = stats, now
 	}
 	return topicState(topic, c.stats, internal)
+}
+
+// moved reports whether a subscription's cursor changed since the last
+// read (and remembers this read's).
+func (c *StatsCache) moved(internal utils.PersistentTopicInternalStats) bool {
+	moved := false
+	for name, cs := range internal.Cursors {
+		if strings.HasPrefix(name, replCursorPrefix) {
+			continue
+		}
+		prev, ok := c.cursors[name]
+		if ok && (prev.MarkDeletePosition != cs.MarkDeletePosition || prev.IndividuallyDeletedMessages != cs.IndividuallyDeletedMessages) {
+			moved = true
+		}
+	}
+	c.cursors = internal.Cursors
+	return moved
 }
 
 // knows reports whether the cached stats list every non-replicator cursor.

@@ -130,6 +130,12 @@ type Config struct {
 	// without a newer report: a remote whose daemon or cluster is gone says
 	// nothing more, and its consumers are then presumed gone.
 	Silence int64
+	// Linger is how long (ms) after an application consumer last asked
+	// for messages (Local.LastFlow) this cluster still counts as active: a
+	// consumer that acknowledged and left between two reads was active,
+	// and a cluster with consumers attached elsewhere must take its
+	// acknowledgements in (union) before that other cluster owns alone.
+	Linger int64
 }
 
 // Decide computes this cluster's step for one subscription at now (unix ms)
@@ -137,7 +143,8 @@ type Config struct {
 // memory. It is pure: equal inputs give equal steps.
 func Decide(cfg Config, now int64, local Local, remotes map[string]Report, mem Memory) Step {
 	mem = observe(mem, now, local)
-	self := Presence{Active: local.Exists && local.AppConsumers > 0, LastActive: mem.LastActive}
+	self := Presence{Active: local.Exists && (local.AppConsumers > 0 || (local.LastFlow > 0 && now-local.LastFlow <= cfg.Linger)),
+		LastActive: mem.LastActive}
 	role, owner := roleOf(cfg, now, self, remotes)
 	step := Step{Role: role, Owner: owner}
 	if role == Mirrors && mem.Mirroring && local.Exists {

@@ -268,3 +268,14 @@ func TestDecideIsPure(t *testing.T) {
 		t.Fatalf("two equal calls differ: %+v vs %+v", a, b)
 	}
 }
+
+func TestRecentFlowCountsAsActiveForLinger(t *testing.T) {
+	cfg := Config{Self: "east", Silence: silence, Linger: 5000}
+	local := Local{Exists: true, LastFlow: 10_000}
+	if s := Decide(cfg, 14_000, local, nil, Memory{}); !s.Export.Active {
+		t.Fatal("a consumer that asked for messages 4 s ago does not count as active")
+	}
+	if s := Decide(cfg, 16_000, local, nil, Memory{}); s.Export.Active {
+		t.Fatal("a consumer that asked for messages 6 s ago still counts as active")
+	}
+}

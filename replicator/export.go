@@ -18,6 +18,13 @@ import (
 // state every interval, so three missed ones mean it (or its link) is gone.
 const silenceIntervals = 3
 
+// linger is how long a cluster whose consumers asked for messages counts
+// as active after they left (owner.Config.Linger): long enough for a
+// cluster with consumers attached to take their last acknowledgements in
+// (union) before it owns alone, even when the consumers came and went
+// before this daemon started acting.
+const linger = 30 * time.Second
+
 // lastActiveEvery bounds how often a subscription's record is written
 // only because its consumers are still attached: a restart forgets at most
 // this much of when they were last seen.
@@ -88,6 +95,10 @@ func (w *worker) syncOne(ctx context.Context, now time.Time, ts cursor.TopicStat
 	}
 	step := owner.Decide(w.ownerConfig(), now.UnixMilli(), local, w.reportsOf(sub), prev.mem)
 	w.d.metrics.Role.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic, sub).Set(float64(step.Role))
+	if step.Role != prev.role || step.Owner != prev.owner {
+		w.log.Info("subscription role", "subscription", sub, "role", step.Role.String(), "owner", step.Owner,
+			"consumers", local.AppConsumers, "active", step.Export.Active)
+	}
 	w.mu.Lock()
 	prev.role, prev.owner = step.Role, step.Owner
 	w.mu.Unlock()
@@ -102,7 +113,8 @@ func (w *worker) syncOne(ctx context.Context, now time.Time, ts cursor.TopicStat
 }
 
 func (w *worker) ownerConfig() owner.Config {
-	return owner.Config{Self: w.d.cfg.Cluster, Silence: silenceIntervals * w.d.fullStateInterval().Milliseconds()}
+	return owner.Config{Self: w.d.cfg.Cluster, Silence: silenceIntervals * w.d.fullStateInterval().Milliseconds(),
+		Linger: linger.Milliseconds()}
 }
 
 // reportsOf is every remote's last word on sub.

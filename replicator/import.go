@@ -2,6 +2,7 @@ package replicator
 
 import (
 	"context"
+	"slices"
 	"fmt"
 	"time"
 
@@ -171,7 +172,8 @@ func (w *worker) perform(ctx context.Context, now time.Time, ts cursor.TopicStat
 	if step.Apply == owner.ApplyNone {
 		return
 	}
-	for _, remote := range w.sourcesOf(sub, step) {
+	sources := w.sourcesOf(sub, step)
+	for _, remote := range sources {
 		w.observeLag(now, sub, remote)
 	}
 	want, err := ackset.ToLocal(step.Want, runs)
@@ -184,7 +186,12 @@ func (w *worker) perform(ctx context.Context, now time.Time, ts cursor.TopicStat
 		opts.Exact, opts.Floor = true, &runs[0].Local
 	}
 	plan := cursor.PlanApply(ts, sub, want, opts)
+	// Counted against the owner, or while several clusters are active
+	// against the first of them.
 	labels := []string{w.d.cfg.Cluster, w.namespace, w.topic, sub, step.Owner}
+	if len(sources) > 0 {
+		labels[4] = sources[0]
+	}
 	if plan.Skipped > 0 {
 		w.d.metrics.AcksSkipped.WithLabelValues(labels...).Add(float64(plan.Skipped))
 	}
@@ -199,7 +206,7 @@ func (w *worker) perform(ctx context.Context, now time.Time, ts cursor.TopicStat
 		switch {
 		case err != nil:
 			w.d.metrics.ApplyErrors.WithLabelValues(labels...).Inc()
-			w.log.Warn("applying remote state failed", "subscription", sub, "remoteCluster", step.Owner, "err", err)
+			w.log.Warn("applying remote state failed", "subscription", sub, "remoteCluster", labels[4], "err", err)
 		case res.Deferred:
 			deferred, reason = true, res.Reason
 		default:
@@ -237,6 +244,7 @@ func (w *worker) sourcesOf(sub string, step owner.Step) []string {
 			out = append(out, k.remote)
 		}
 	}
+	slices.Sort(out)
 	return out
 }
 

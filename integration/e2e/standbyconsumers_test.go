@@ -96,7 +96,12 @@ func TestStandbySharedConsumerAttached(t *testing.T) {
 // check says not ready and counts exactly the acknowledgements west lacks,
 // and west's cursor is left untouched. Once the consumer leaves, the
 // acknowledgements are applied, the reports say ready, and a failover
-// delivers exactly what east did not acknowledge.
+// delivers exactly what east did not acknowledge. East keeps an idle
+// application consumer attached throughout: with consumers on both
+// clusters each takes the other's acknowledgements in (union); were east
+// left without any, west, where consumers are, would own the subscription
+// and east would mirror it (design brief, "Who owns a subscription's
+// state").
 func TestStandbyExclusiveConsumerDefers(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
@@ -109,6 +114,13 @@ func TestStandbyExclusiveConsumerDefers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Zero-queue: it takes no message from the acknowledging consumers.
+	eastIdle, err := e.eps[east].Client.Subscribe(pulsar.ConsumerOptions{Topic: topic, SubscriptionName: synced,
+		Name: "east-idle", Type: pulsar.Shared, EnableZeroQueueConsumer: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eastIdle.Close()
 	e.startDaemons()
 
 	produced := produceIDs(ctx, t, e.eps[east], topic, ids(0, 200))
