@@ -2,8 +2,8 @@ package replicator
 
 import (
 	"context"
-	"slices"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/subsync/subsync/ackset"
