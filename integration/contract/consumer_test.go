@@ -226,3 +226,45 @@ func TestNackRedelivers(t *testing.T) {
 	}
 	expectNoMessage(t, cons)
 }
+
+// TestLastFlowStampedByConsumersNotByZeroQueue: a consumer that asks for
+// messages stamps its subscription's lastConsumedFlowTimestamp, which stays
+// after it leaves; a zero-queue consumer that only acknowledges (subsync's
+// acknowledging consumer) never does. subsync tells application consumers
+// from its own by it.
+func TestLastFlowStampedByConsumersNotByZeroQueue(t *testing.T) {
+	t.Parallel()
+	c := env.main.a
+	topic := topicIn(env.main.namespace(t, false), "last-flow")
+	lastFlow := func(sub string) int64 {
+		t.Helper()
+		st, err := c.admin.Topics().GetStats(topicName(t, topic))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, ok := st.Subscriptions[sub]
+		if !ok {
+			t.Fatalf("no subscription %q", sub)
+		}
+		return s.LastConsumedFlowTimestamp
+	}
+	zq := subscribe(t, c, pulsar.ConsumerOptions{Topic: topic, SubscriptionName: "quiet", Type: pulsar.Shared,
+		EnableZeroQueueConsumer: true, SubscriptionInitialPosition: pulsar.SubscriptionPositionEarliest})
+	zq.Close()
+	if got := lastFlow("quiet"); got != 0 {
+		t.Fatalf("a zero-queue consumer that never received stamped lastConsumedFlowTimestamp %d; want 0", got)
+	}
+	before := time.Now().UnixMilli()
+	app := subscribe(t, c, pulsar.ConsumerOptions{Topic: topic, SubscriptionName: "app", Type: pulsar.Shared})
+	deadline := time.Now().Add(waitTimeout)
+	for lastFlow("app") < before-1000 {
+		if time.Now().After(deadline) {
+			t.Fatalf("lastConsumedFlowTimestamp %d after a consumer attached at %d", lastFlow("app"), before)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	app.Close()
+	if got := lastFlow("app"); got < before-1000 {
+		t.Fatalf("lastConsumedFlowTimestamp %d after the consumer left; want it kept (>= %d)", got, before-1000)
+	}
+}
