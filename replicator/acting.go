@@ -18,7 +18,9 @@ func (d *Daemon) leaseLoop(ctx context.Context, ns string) {
 	defer tick.Stop()
 	for {
 		l.step(ctx)
-		d.setActing(ctx, ns, l.state.acting(d.now()), l.state.holding())
+		now := d.now()
+		d.health.lease(ns, &l.state, now)
+		d.setActing(ctx, ns, l.state.acting(now), l.state.holding())
 		select {
 		case <-ctx.Done():
 			d.setActing(ctx, ns, false, false)

@@ -59,8 +59,12 @@ func (cc *controlChannel) publish(ctx context.Context, msg snapshot.Message) err
 		return fmt.Errorf("encoding %v: %w", msg.Type(), err)
 	}
 	if _, err := cc.producer.Send(ctx, &pulsar.ProducerMessage{Payload: b}); err != nil {
+		if ctx.Err() == nil {
+			cc.d.health.failed(cc.namespace, opControlPublish)
+		}
 		return fmt.Errorf("publishing %v to %s: %w", msg.Type(), cc.topic, err)
 	}
+	cc.d.health.succeeded(cc.namespace, opControlPublish)
 	return nil
 }
 
@@ -74,9 +78,11 @@ func (cc *controlChannel) receiveLoop(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
+			cc.d.health.failed(cc.namespace, opControlReceive)
 			cc.log.Warn("control topic receive failed", "err", err)
 			continue
 		}
+		cc.d.health.succeeded(cc.namespace, opControlReceive)
 		cc.handle(ctx, m.Payload())
 		_ = cc.consumer.Ack(m)
 	}

@@ -48,6 +48,8 @@ type Daemon struct {
 	adminSlots slots
 	// rateLog bounds the log lines of rejected input.
 	rateLog *rateLog
+	// health is what the lag gauges and readiness are computed from.
+	health *health
 	// epoch is when this incarnation started; each period of acting for a
 	// namespace takes a newer one (nsWork.epoch).
 	epoch int64
@@ -134,6 +136,8 @@ func New(cfg Config, deps Deps) (*Daemon, error) {
 		workers:    map[string]*worker{},
 		remotes:    map[string][]string{},
 	}
+	d.health = newHealth(d)
+	d.metrics.computedAtScrape(d.refreshGauges)
 	d.keys.Store(cfg.Keys)
 	return d, nil
 }
@@ -340,7 +344,20 @@ func (d *Daemon) workOf(ns string) *nsWork {
 	return d.acting[ns]
 }
 
+// discoverNamespace finds the namespace's remotes and topics, and counts
+// its failures and successes.
 func (d *Daemon) discoverNamespace(work *nsWork, ns string) error {
+	err := d.discoverTopics(work, ns)
+	switch {
+	case err == nil:
+		d.health.succeeded(ns, opDiscovery)
+	case work.ctx.Err() == nil:
+		d.health.failed(ns, opDiscovery)
+	}
+	return err
+}
+
+func (d *Daemon) discoverTopics(work *nsWork, ns string) error {
 	ctx := work.ctx
 	callCtx, cancel := context.WithTimeout(ctx, d.cfg.AdminTimeout)
 	defer cancel()
@@ -558,8 +575,9 @@ func (d *Daemon) Healthy() error {
 
 // Ready reports whether the first discovery finished and, in every
 // namespace this daemon acts for, the topics are found and the control
-// topic is subscribed. A namespace another daemon acts for does not make
-// it unready: waiting is what this daemon should do there.
+// topic is subscribed, and whether the local broker can be read (see
+// brokerReadable). A namespace another daemon acts for does not make it
+// unready: waiting is what this daemon should do there.
 func (d *Daemon) Ready() error {
 	if err := d.Healthy(); err != nil {
 		return err
@@ -572,7 +590,7 @@ func (d *Daemon) Ready() error {
 			return fmt.Errorf("namespace %s: no discovery has completed since this daemon began to act for it", ns)
 		}
 	}
-	return nil
+	return d.brokerReadable()
 }
 
 func (d *Daemon) workerList() []*worker {

@@ -41,6 +41,7 @@ func newUnitWorker(t *testing.T, cfg Config) *worker {
 		log: slog.New(slog.DiscardHandler), remotes: map[string][]string{"public/geo": {"east"}},
 		rateLog: newRateLog(rejectLogEvery), applier: cursor.NewApplier(nil, nil, cursor.ApplierOptions{})}
 	d.keys.Store(cfg.Keys)
+	d.health = newHealth(d)
 	w := &worker{d: d, topic: "persistent://public/geo/orders", namespace: "public/geo",
 		log: d.log, exported: map[string]*exportState{}, imported: map[subRemote]*importState{},
 		remotes: map[string]*remoteSnapshot{}, dirty: map[string]bool{}, seq: snapshot.NewSequencer(),

@@ -165,6 +165,7 @@ func (w *worker) restoreImports() error {
 // perform carries out one subscription's step: delete it, or create it
 // and make its cursor hold what the step wants (exactly, for a mirror).
 func (w *worker) perform(ctx context.Context, now time.Time, ts cursor.TopicState, runs []ackset.Run, sub string, step owner.Step) {
+	w.noteStep(sub, step)
 	if step.Delete {
 		w.deleteMirrored(ctx, sub, step.Owner)
 		return
@@ -173,9 +174,6 @@ func (w *worker) perform(ctx context.Context, now time.Time, ts cursor.TopicStat
 		return
 	}
 	sources := w.sourcesOf(sub, step)
-	for _, remote := range sources {
-		w.observeLag(now, sub, remote)
-	}
 	want, err := ackset.ToLocal(step.Want, runs)
 	if err != nil {
 		w.log.Error("translating remote state failed", "subscription", sub, "err", err)
@@ -229,6 +227,7 @@ func (w *worker) perform(ctx context.Context, now time.Time, ts cursor.TopicStat
 		}
 	}
 	w.mu.Unlock()
+	w.noteApplied(now, sub, pending)
 }
 
 // sourcesOf names the remotes whose sets the step applies.
@@ -246,20 +245,6 @@ func (w *worker) sourcesOf(sub string, step owner.Step) []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// observeLag reports how old the applied remote state is.
-func (w *worker) observeLag(now time.Time, sub, remote string) {
-	w.mu.Lock()
-	is, ok := w.imported[subRemote{sub, remote}]
-	var sentAt time.Time
-	if ok {
-		sentAt = is.sentAt
-	}
-	w.mu.Unlock()
-	if !sentAt.IsZero() {
-		w.d.metrics.SyncLagSeconds.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic, sub, remote).Set(now.Sub(sentAt).Seconds())
-	}
 }
 
 // tailCaughtUp: the tail index covers the topic up to its LAC, so every

@@ -2,6 +2,7 @@ package replicator
 
 import (
 	"slices"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -44,6 +45,40 @@ type Metrics struct {
 	ReplicationLag    *prometheus.GaugeVec
 	TopicsInScope     *prometheus.GaugeVec
 	LeaseHeld         *prometheus.GaugeVec
+	Errors            *prometheus.CounterVec
+	LastSuccess       *prometheus.GaugeVec
+
+	// refresh, set by the daemon these metrics belong to, recomputes the
+	// lag gauges from its state just before they are collected.
+	refresh atomic.Pointer[func()]
+}
+
+// scrapeTime collects its gauges after running the metrics' refresh, so
+// that what a scrape sees is computed at that moment.
+type scrapeTime struct {
+	m      *Metrics
+	gauges []*prometheus.GaugeVec
+}
+
+func (s scrapeTime) Describe(ch chan<- *prometheus.Desc) {
+	for _, g := range s.gauges {
+		g.Describe(ch)
+	}
+}
+
+func (s scrapeTime) Collect(ch chan<- prometheus.Metric) {
+	if f := s.m.refresh.Load(); f != nil {
+		(*f)()
+	}
+	for _, g := range s.gauges {
+		g.Collect(ch)
+	}
+}
+
+// computedAtScrape makes refresh run before every collection of the lag
+// gauges. One daemon per Metrics: a second call replaces the first's.
+func (m *Metrics) computedAtScrape(refresh func()) {
+	m.refresh.Store(&refresh)
 }
 
 var (
@@ -62,14 +97,18 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		reg.MustRegister(g)
 		return g
 	}
+	// Lag gauges are registered through scrapeTime, below.
+	lagGauge := func(name, help string, labels []string) *prometheus.GaugeVec {
+		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: metricPrefix + name, Help: help}, labels)
+	}
 	counter := func(name, help string, labels []string) *prometheus.CounterVec {
 		c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: metricPrefix + name, Help: help}, labels)
 		reg.MustRegister(c)
 		return c
 	}
 	m := &Metrics{Registry: reg}
-	m.SyncLagSeconds = gauge("sync_lag_seconds", "Age of the newest state applied from a remote cluster's subscription (now minus its send time).", remoteLabels)
-	m.SyncLagEntries = gauge("sync_lag_entries", "Entries acknowledged on the remote cluster, present here, not yet acknowledged here.", remoteLabels)
+	m.SyncLagSeconds = lagGauge("sync_lag_seconds", "How long the subscription here has been behind the remote cluster it follows: 0 while nothing is pending, the age of the oldest pending acknowledgement, or the time since the local cursor was last read while reads fail.", remoteLabels)
+	m.SyncLagEntries = lagGauge("sync_lag_entries", "Entries acknowledged on the remote cluster, present here, not yet acknowledged here; -1 while the local cursor cannot be read.", remoteLabels)
 	m.AcksExported = counter("acks_exported_total", "Entries newly acknowledged here and published to the control topic.", subLabels)
 	m.AcksImported = counter("acks_imported_total", "Entries newly acknowledged on a remote cluster, received through the control topic.", remoteLabels)
 	m.AcksApplied = counter("acks_applied_total", "Local entries acknowledged on the local cursor because a remote cluster acknowledged them.", remoteLabels)
@@ -87,7 +126,7 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 	m.TailEntries = counter("tail_entries_total", "Entries read by the tail into the index.", topicLabels)
 	m.TailUnmapped = counter("tail_unmapped_total", "Replicated entries without a source-position stamp, left out of the index (never acknowledged by subsync).", topicLabels)
 	m.TailStampsRefused = counter("tail_stamps_refused_total", "Entries left out of the index because their identity could not be established safely, by reason (no_stamp, ambiguous_stamp, stamp_in_batch_member, batch_unreadable, not_a_batch, chunked, fetch_failed).", append(slices.Clone(topicLabels), "reason"))
-	m.TailLagEntries = gauge("tail_lag_entries", "Entries between the tail's position and the topic's last confirmed entry (within one ledger; -1 when unknown).", topicLabels)
+	m.TailLagEntries = lagGauge("tail_lag_entries", "Entries between the tail's position and the topic's last confirmed entry (within one ledger; -1 when unknown, or while the topic cannot be read).", topicLabels)
 	m.IndexRuns = gauge("index_runs", "Runs in the topic's tail index.", topicLabels)
 	m.IndexPruned = counter("index_prunes_total", "Times the tail index was pruned below entries every subscription and every remote has acknowledged.", topicLabels)
 	m.StoreBytes = gauge("store_size_bytes", "Approximate on-disk size of the Pebble store.", []string{"cluster"})
@@ -97,8 +136,11 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}}, []string{"cluster", "namespace", "remote_cluster"})
 	reg.MustRegister(m.SnapshotRTT)
 	m.SnapshotTimeouts = counter("snapshot_timeouts_total", "Snapshot requests abandoned without an answer.", []string{"cluster", "namespace", "remote_cluster"})
-	m.ReplicationLag = gauge("replication_lag_entries", "This cluster's entries a remote cluster had not yet received at the last snapshot.", []string{"cluster", "namespace", "topic", "remote_cluster"})
+	m.ReplicationLag = lagGauge("replication_lag_entries", "This cluster's entries Pulsar's replicator to the remote cluster has not processed yet; -1 while the topic cannot be read.", []string{"cluster", "namespace", "topic", "remote_cluster"})
+	reg.MustRegister(scrapeTime{m: m, gauges: []*prometheus.GaugeVec{m.SyncLagSeconds, m.SyncLagEntries, m.TailLagEntries, m.ReplicationLag}})
 	m.TopicsInScope = gauge("topics", "Topic partitions in scope.", []string{"cluster", "namespace"})
 	m.LeaseHeld = gauge("lease_held", "1 while this daemon acts for the cluster and namespace (it holds their lease); 0 while another daemon does and this one waits.", []string{"cluster", "namespace"})
+	m.Errors = counter("errors_total", "Failures by operation: admin_read (a topic's cursors), tail (reader or index flush), discovery, control_publish, control_receive.", []string{"cluster", "namespace", "operation"})
+	m.LastSuccess = gauge("last_success_timestamp_seconds", "When each operation last succeeded (unix seconds), by operation as in errors_total.", []string{"cluster", "namespace", "operation"})
 	return m
 }

@@ -53,6 +53,9 @@ func (m *Metrics) InitNamespace(cluster, namespace string, remotes []string) {
 		}
 		m.SnapshotTimeouts.WithLabelValues(cluster, namespace, remote)
 	}
+	for _, op := range operations {
+		m.Errors.WithLabelValues(cluster, namespace, op)
+	}
 }
 
 // InitTopic creates a topic partition's counters at zero.

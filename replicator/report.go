@@ -93,6 +93,10 @@ type FailoverReport struct {
 	GeneratedAt   time.Time              `json:"generatedAt"`
 	Ready         bool                   `json:"ready"`
 	Subscriptions []FailoverSubscription `json:"subscriptions"`
+	// Problems are why the daemon cannot vouch for the cluster beyond the
+	// pairs: it is not ready itself, or a topic's cursors could not be
+	// read at check time (its pairs are then missing from Subscriptions).
+	Problems []string `json:"problems"`
 	// Namespaces in scope and the remote clusters each replicates to (none:
 	// there is no standby to fail over to).
 	Namespaces []FailoverNamespace `json:"namespaces"`
@@ -117,15 +121,32 @@ type FailoverSubscription struct {
 	Topic        string `json:"topic"`
 	Subscription string `json:"subscription"`
 	Standby      string `json:"standby"`
-	// NotAckedOnStandby: entries acknowledged here that the standby has not
-	// acknowledged yet (each would be delivered again after a switch).
+	// Role is this cluster's for the subscription as the owner decision
+	// sees it at check time (owner, mirror, shared, unowned); Owner the
+	// cluster that owns it (for owner and mirror).
+	Role  string `json:"role"`
+	Owner string `json:"owner,omitempty"`
+	// Consumers counts the application consumers attached here at check
+	// time: while any are, more may be acknowledged after the check.
+	Consumers int `json:"consumers"`
+	// NotAckedOnStandby: entries acknowledged here, read at check time,
+	// that the standby's last report does not show acknowledged (each
+	// would be delivered again after a switch). Acknowledgements that stay
+	// local (owner semantics) are not counted.
 	NotAckedOnStandby int64 `json:"notAckedOnStandby"`
+	// AckedOnStandbyOnly: while this cluster owns the subscription, the
+	// entries the standby shows acknowledged that are not acknowledged
+	// here (each would never be delivered after a switch); the standby
+	// mirrors this cluster and resets them back.
+	AckedOnStandbyOnly int64 `json:"ackedOnStandbyOnly"`
 	// ReplicationLagEntries: this cluster's entries the standby has not yet
-	// received (from the snapshot protocol).
+	// received: not processed by Pulsar's replicator to it, as read at
+	// check time.
 	ReplicationLagEntries int64  `json:"replicationLagEntries"`
 	Ready                 bool   `json:"ready"`
 	Reason                string `json:"reason,omitempty"`
-	// ReadAt is when this cluster's cursors of the topic were last read;
+	// ReadAt is when this cluster's cursors of the topic were read (at
+	// check time);
 	// StandbyUpdateAt when the standby's last update for the subscription
 	// arrived (zero: none yet).
 	ReadAt          time.Time `json:"readAt"`

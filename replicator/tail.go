@@ -26,6 +26,7 @@ const tailFlushEvery = 100 * time.Millisecond
 func (w *worker) tailLoop(ctx context.Context) {
 	for ctx.Err() == nil {
 		if err := w.tailOnce(ctx); err != nil && ctx.Err() == nil {
+			w.d.health.failed(w.namespace, opTail)
 			w.log.Warn("tail reader failed; retrying", "err", err)
 			select {
 			case <-ctx.Done():
@@ -231,6 +232,7 @@ func (w *worker) flushTail(b *mapping.RunBuilder, last ackset.Position, ok bool,
 		w.observeRun(r)
 	}
 	w.mu.Unlock()
+	w.d.health.succeeded(w.namespace, opTail)
 	return nil
 }
 

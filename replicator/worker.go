@@ -265,9 +265,11 @@ func (w *worker) readState(ctx context.Context) (cursor.TopicState, []ackset.Run
 	cancel()
 	w.d.adminSlots.release()
 	if err != nil {
+		w.d.health.failed(w.namespace, opAdminRead)
 		w.log.Warn("reading cursors failed", "err", err)
 		return cursor.TopicState{}, nil, false
 	}
+	w.d.health.succeeded(w.namespace, opAdminRead)
 	runs, err := w.d.deps.Store.Runs(w.topic, minPosition, maxPosition)
 	if err != nil {
 		w.log.Error("reading tail index failed", "err", err)

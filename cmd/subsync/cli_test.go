@@ -134,6 +134,12 @@ func TestFailoverCheck(t *testing.T) {
 			r.Ready = false
 			return r
 		}(), exitFailed, "  - the daemon reports the cluster not ready"},
+		{"the daemon says why it cannot vouch", func() replicator.FailoverReport {
+			r := sampleFailover(true)
+			r.Ready = false
+			r.Problems = []string{"cannot read the cursors now: topic persistent://shop/eu/orders: internal stats: 503"}
+			return r
+		}(), exitFailed, "  - cannot read the cursors now: topic persistent://shop/eu/orders: internal stats: 503"},
 		{"a pair not ready, report ready", func() replicator.FailoverReport {
 			r := sampleFailover(false)
 			r.Ready = true

@@ -15,17 +15,33 @@ import (
 
 const failoverCheckLong = `Report whether consumers can move from this cluster to its standby now.
 
-Ask the daemon of the cluster the consumers are LEAVING (the primary). Per
+Ask the daemon of the cluster the consumers are LEAVING (the primary). It
+reads this cluster's cursors at the moment of the check (not the last
+export's copy) and compares them with each standby's last report. Per
 subscription and standby cluster it shows:
 
+  ROLE                  this cluster's role for the subscription: owner
+                        (the standby mirrors it exactly), mirror (it
+                        follows another cluster), shared (consumers on
+                        several clusters), unowned (never consumed: not
+                        synced);
   NOT-ACKED-ON-STANDBY  entries acknowledged here that the standby has not
                         acknowledged yet: each would be delivered again
                         after the switch;
-  REPL-LAG-ENTRIES      this cluster's entries the standby has not received
-                        yet (from the snapshot protocol).
+  ONLY-ON-STANDBY       while this cluster is the owner, entries the
+                        standby acknowledged that are not acknowledged
+                        here (it has not undone them yet): each would never
+                        be delivered after the switch;
+  REPL-LAG-ENTRIES      this cluster's entries Pulsar's replicator has not
+                        sent to the standby yet.
 
-A pair is ready when both are within --max-not-acked and --max-lag-entries
-(default 0: nothing pending). The exit code is the verdict, for scripts:
+A pair is ready when NOT-ACKED-ON-STANDBY is within --max-not-acked,
+ONLY-ON-STANDBY is 0, REPL-LAG-ENTRIES is within --max-lag-entries
+(default 0: nothing pending), and everything acknowledged here is in the
+tail index. Acknowledgements that stay local under the owner semantics
+(a TTL or clear-backlog on a cluster while it mirrored) are not counted.
+Once ready, it stays ready while nothing more is acknowledged here. The
+exit code is the verdict, for scripts:
 
   0  ready: every subscription is within the thresholds
   1  NOT ready, or the daemon is not ready itself (still starting,
@@ -115,7 +131,8 @@ func failoverQuery(cmd *cobra.Command) (url.Values, error) {
 // rep, with the reason. The result lists why the cluster is not ready,
 // beyond the pairs; empty means ready.
 func judge(rep *replicator.FailoverReport, allowEmpty bool) (problems []string) {
-	if !rep.Ready {
+	problems = append(problems, rep.Problems...)
+	if !rep.Ready && len(rep.Problems) == 0 {
 		problems = append(problems, "the daemon reports the cluster not ready")
 	}
 	for _, ns := range rep.Namespaces {
@@ -186,9 +203,10 @@ func nonEmpty(s string) []string {
 func writeFailoverTable(w io.Writer, rep replicator.FailoverReport, problems []string, q url.Values) error {
 	fmt.Fprintf(w, "cluster %s, at %s\n\n", rep.Cluster, rep.GeneratedAt.Format(time.RFC3339))
 	if len(rep.Subscriptions) > 0 {
-		t := newTable(w, "TOPIC", "SUBSCRIPTION", "STANDBY", "NOT-ACKED-ON-STANDBY", "REPL-LAG-ENTRIES", "READY", "REASON")
+		t := newTable(w, "TOPIC", "SUBSCRIPTION", "STANDBY", "ROLE", "NOT-ACKED-ON-STANDBY", "ONLY-ON-STANDBY", "REPL-LAG-ENTRIES", "READY", "REASON")
 		for _, s := range rep.Subscriptions {
-			t.row(s.Topic, s.Subscription, s.Standby, s.NotAckedOnStandby, s.ReplicationLagEntries, yesNo(s.Ready), dash(s.Reason))
+			t.row(s.Topic, s.Subscription, s.Standby, dash(s.Role), s.NotAckedOnStandby, s.AckedOnStandbyOnly, s.ReplicationLagEntries,
+				yesNo(s.Ready), dash(s.Reason))
 		}
 		if err := t.flush(); err != nil {
 			return err

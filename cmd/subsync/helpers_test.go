@@ -73,7 +73,7 @@ func (f *fakeEngine) Mappings(topic string) (replicator.MappingsReport, error) {
 	return f.mappings, f.mappingsErr
 }
 
-func (f *fakeEngine) FailoverCheck(o replicator.FailoverOptions) replicator.FailoverReport {
+func (f *fakeEngine) FailoverCheck(_ context.Context, o replicator.FailoverOptions) replicator.FailoverReport {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.failoverOpts = append(f.failoverOpts, o)

@@ -109,6 +109,9 @@ func touchVectors(t *testing.T, m *replicator.Metrics) {
 	t.Helper()
 	v := reflect.ValueOf(m).Elem()
 	for i := range v.NumField() {
+		if !v.Type().Field(i).IsExported() {
+			continue
+		}
 		switch vec := v.Field(i).Interface().(type) {
 		case *prometheus.GaugeVec:
 			vec.WithLabelValues(labelValues(t, vec)...).Set(1)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,7 +23,7 @@ type engine interface {
 	Ready() error
 	Status(topicFilter string) replicator.StatusReport
 	Mappings(topic string) (replicator.MappingsReport, error)
-	FailoverCheck(o replicator.FailoverOptions) replicator.FailoverReport
+	FailoverCheck(ctx context.Context, o replicator.FailoverOptions) replicator.FailoverReport
 }
 
 // apiError is the body of every non-200 /api/v1 answer.
@@ -122,7 +123,7 @@ func (h *handler) failoverCheck(w http.ResponseWriter, r *http.Request) {
 		h.writeJSON(w, http.StatusServiceUnavailable, apiError{Error: fmt.Sprintf("daemon not ready: %v", err)})
 		return
 	}
-	h.writeJSON(w, http.StatusOK, h.e.FailoverCheck(opts))
+	h.writeJSON(w, http.StatusOK, h.e.FailoverCheck(r.Context(), opts))
 }
 
 func failoverOptions(q url.Values) (replicator.FailoverOptions, error) {

@@ -94,7 +94,7 @@ func TestFailoverCheckSeesUnreplicatedEntries(t *testing.T) {
 	// Long enough for requests sent after the pause to time out twice.
 	err := eventually(ctx, 4*snapshotTimeout, func() error {
 		ed := e.daemon(east)
-		fs := failoverEntries(ed.d.FailoverCheck(replicator.FailoverOptions{}), topic, synced, west)
+		fs := failoverEntries(ed.d.FailoverCheck(context.Background(), replicator.FailoverOptions{}), topic, synced, west)
 		if len(fs) != 1 {
 			return fmt.Errorf("failover check lists %s/%s towards west %d times", topic, synced, len(fs))
 		}
@@ -129,7 +129,7 @@ func TestFailoverCheckSeesUnreplicatedEntries(t *testing.T) {
 // nothing missing and no replication lag, and the status agrees.
 func checkReady(t *testing.T, ed *daemonProc, topic, sub string) {
 	t.Helper()
-	fs := failoverEntries(ed.d.FailoverCheck(replicator.FailoverOptions{}), topic, sub, west)
+	fs := failoverEntries(ed.d.FailoverCheck(context.Background(), replicator.FailoverOptions{}), topic, sub, west)
 	st, _ := remoteStatuses(ed.d.Status(topic), topic, sub, west)
 	if len(fs) != 1 || !fs[0].Ready || fs[0].NotAckedOnStandby != 0 || fs[0].ReplicationLagEntries != 0 || st.LocalAckedNotAckedThere != 0 {
 		t.Errorf("east once synced: failover check %+v, status %d not acknowledged on west; want ready with 0 and 0",

@@ -530,7 +530,7 @@ func (e *env) synced(ctx context.Context, primary, standby, topic string, partit
 	if err := statusSynced(e.daemon(primary), e.daemon(standby), topic, partitions, sub); err != nil {
 		return err
 	}
-	if err := failoverReady(e.daemon(primary).d.FailoverCheck(replicator.FailoverOptions{}), topic, partitions, sub, standby); err != nil {
+	if err := failoverReady(e.daemon(primary).d.FailoverCheck(context.Background(), replicator.FailoverOptions{}), topic, partitions, sub, standby); err != nil {
 		return err
 	}
 	return e.sameAcks(ctx, primary, standby, topic, sub)

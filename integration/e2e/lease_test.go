@@ -117,7 +117,7 @@ func idle(dp *daemonProc, topic string) error {
 	if n := len(dp.d.Status(topic).Topics); n != 0 {
 		return fmt.Errorf("its status reports %d topics", n)
 	}
-	rep := dp.d.FailoverCheck(replicator.FailoverOptions{})
+	rep := dp.d.FailoverCheck(context.Background(), replicator.FailoverOptions{})
 	if rep.Ready || len(rep.Namespaces) != 1 || !rep.Namespaces[0].Waiting {
 		return fmt.Errorf("its failover check does not say it waits: ready %v, namespaces %+v", rep.Ready, rep.Namespaces)
 	}

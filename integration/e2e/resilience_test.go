@@ -140,7 +140,7 @@ func TestRemoteClusterDownAndBack(t *testing.T) {
 // notAckedOnStandby: east's failover check and status both count exactly
 // want acknowledgements missing on west, and say not ready.
 func notAckedOnStandby(ed *daemonProc, topic, sub string, want int64) error {
-	fs := failoverEntries(ed.d.FailoverCheck(replicator.FailoverOptions{}), topic, sub, west)
+	fs := failoverEntries(ed.d.FailoverCheck(context.Background(), replicator.FailoverOptions{}), topic, sub, west)
 	st, n := remoteStatuses(ed.d.Status(topic), topic, sub, west)
 	if len(fs) != 1 || n != 1 {
 		return fmt.Errorf("east reports %s/%s towards west %d times in the failover check, %d in the status", topic, sub, len(fs), n)

@@ -156,7 +156,7 @@ func TestStandbyExclusiveConsumerDefers(t *testing.T) {
 	if v, err := metricValue(wd.metrics, "pulsar_subsync_deferred", "topic", topic, "subscription", synced); err != nil || v != 0 {
 		t.Errorf("west's deferred gauge is %v (%v) after the apply, want 0", v, err)
 	}
-	fc := ed.d.FailoverCheck(replicator.FailoverOptions{})
+	fc := ed.d.FailoverCheck(context.Background(), replicator.FailoverOptions{})
 	for _, f := range failoverEntries(fc, topic, synced, west) {
 		if !f.Ready || f.NotAckedOnStandby != 0 {
 			t.Errorf("east's failover check after the apply: ready %v, %d not acknowledged on west (%s)", f.Ready, f.NotAckedOnStandby, f.Reason)
@@ -216,7 +216,7 @@ func deferredCounted(wd *daemonProc, topic, sub string, acked int64) error {
 // failoverNotReady checks east's failover check and status while west
 // lacks acked acknowledgements: not ready, the same count in both.
 func failoverNotReady(ed *daemonProc, topic, sub string, acked int64) error {
-	fc := ed.d.FailoverCheck(replicator.FailoverOptions{})
+	fc := ed.d.FailoverCheck(context.Background(), replicator.FailoverOptions{})
 	fs := failoverEntries(fc, topic, sub, west)
 	if len(fs) != 1 {
 		return fmt.Errorf("east's failover check lists %s/%s towards west %d times", topic, sub, len(fs))

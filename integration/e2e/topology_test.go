@@ -106,7 +106,7 @@ func TestMessagesNotReplicated(t *testing.T) {
 	// messages will never be delivered there, so they cost no duplicate
 	// and must not keep east's failover check from saying ready.
 	err = eventually(ctx, 3*time.Second, func() error {
-		return failoverReady(e.daemon(east).d.FailoverCheck(replicator.FailoverOptions{}), topic, 0, synced, west)
+		return failoverReady(e.daemon(east).d.FailoverCheck(context.Background(), replicator.FailoverOptions{}), topic, 0, synced, west)
 	})
 	if err != nil {
 		locallyAcked := countIf(onEast.Acked, localOnly)
