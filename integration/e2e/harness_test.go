@@ -54,6 +54,10 @@ type envOptions struct {
 	// NoSourcePositionStamp emulates Pulsars whose replicated copies carry
 	// no source-position stamp.
 	NoSourcePositionStamp bool
+	// ExportInterval and FullStateEvery are the daemons' (0: the
+	// harness's fast 100 ms, and the default 30).
+	ExportInterval time.Duration
+	FullStateEvery int
 }
 
 // env is two emulated clusters, east and west, with a geo-replicated
@@ -226,12 +230,17 @@ func emulatorLogger(t *testing.T) *slog.Logger {
 // daemonConfig: fast intervals so that a test measures sync, not timers;
 // the control group subscription is out of scope.
 func (e *env) daemonConfig(cluster string) replicator.Config {
+	export := e.o.ExportInterval
+	if export == 0 {
+		export = 100 * time.Millisecond
+	}
 	return replicator.Config{
 		Cluster:              cluster,
 		Namespaces:           []string{e.ns},
 		ExcludeSubscriptions: []*regexp.Regexp{regexp.MustCompile("^" + unsynced + "$")},
 		Keys:                 e.keys,
-		ExportInterval:       100 * time.Millisecond,
+		ExportInterval:       export,
+		FullStateEvery:       e.o.FullStateEvery,
 		SnapshotInterval:     300 * time.Millisecond,
 		DiscoveryInterval:    200 * time.Millisecond,
 		ResetThreshold:       e.o.ResetThreshold,
