@@ -154,7 +154,11 @@ func (a *app) serve(ctx context.Context, cfg *config.Config, logs loggers) (err 
 	}
 	defer reloadKeysOnHangup(ctx, cfg.HMACKeyFile, daemon, logs.daemon.With("cluster", cfg.Cluster))()
 	var stopping atomic.Bool
-	addrs, stopHTTP, err := a.startListeners(cfg, daemon, metrics.Registry, &stopping, logs.daemon)
+	var gatherer prometheus.Gatherer = metrics.Registry
+	if !cfg.ExposeTopicLevelMetrics {
+		gatherer = replicator.NamespaceAggregates(metrics.Registry)
+	}
+	addrs, stopHTTP, err := a.startListeners(cfg, daemon, gatherer, &stopping, logs.daemon)
 	if err != nil {
 		return err
 	}

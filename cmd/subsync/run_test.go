@@ -55,7 +55,9 @@ type runningDaemon struct {
 	store      string
 }
 
-func startRun(t *testing.T, sim *emulator.Sim, cluster, ns, keyFile string) *runningDaemon {
+// startRun starts `subsync run` for cluster; extraEnv adds SUBSYNC_*
+// settings.
+func startRun(t *testing.T, sim *emulator.Sim, cluster, ns, keyFile string, extraEnv ...string) *runningDaemon {
 	t.Helper()
 	c := sim.Cluster(cluster)
 	store := filepath.Join(t.TempDir(), "store")
@@ -67,6 +69,7 @@ func startRun(t *testing.T, sim *emulator.Sim, cluster, ns, keyFile string) *run
 		"SUBSYNC_HMAC_KEY_FILE=" + keyFile,
 		"SUBSYNC_EXPORT_INTERVAL=100ms",
 	}
+	env = append(env, extraEnv...)
 	// Two listeners, as by default: the addresses differ, so they are not
 	// merged into one.
 	args := []string{"run", "--store-dir", store, "--metrics-address", "127.0.0.1:0", "--api-address", "localhost:0",
@@ -178,7 +181,8 @@ func TestRunAgainstEmulator(t *testing.T) {
 	}
 
 	east := startRun(t, sim, "east", ns, keyFile)
-	west := startRun(t, sim, "west", ns, keyFile)
+	// West exports namespace aggregates only.
+	west := startRun(t, sim, "west", ns, keyFile, "SUBSYNC_EXPOSE_TOPIC_LEVEL_METRICS=false")
 
 	// Probes and metrics.
 	waitHealthy(t, east.metricsURL)
@@ -252,6 +256,20 @@ func TestRunAgainstEmulator(t *testing.T) {
 		}
 		if !strings.Contains(r.stdout, "billing") {
 			return fmt.Errorf("billing not in the report yet: %s", r.stdout)
+		}
+		return nil
+	})
+
+	// West, with topic-level metrics off, shows what it applied per
+	// namespace and no series per topic or subscription.
+	waitFor(t, 10*time.Second, "west's namespace aggregates", func() error {
+		_, body := get(t, west.metricsURL+"/metrics")
+		if strings.Contains(body, `topic="`) || strings.Contains(body, `subscription="`) {
+			return fmt.Errorf("topic-level series exported with exposeTopicLevelMetrics=false:\n%.3000s", body)
+		}
+		want := `pulsar_subsync_acks_applied_total{cluster="west",namespace="` + ns + `",remote_cluster="east"} `
+		if !strings.Contains(body, want) || !strings.Contains(body, `pulsar_subsync_sync_lag_seconds{cluster="west",namespace="`+ns+`",remote_cluster="east"} 0`) {
+			return fmt.Errorf("no namespace aggregate of applied acks and sync lag in:\n%.3000s", body)
 		}
 		return nil
 	})

@@ -44,6 +44,10 @@ type Config struct {
 	// MetricsAddress is the HTTP listener for /metrics, /healthz and
 	// /readyz ("host:port").
 	MetricsAddress string
+	// ExposeTopicLevelMetrics keeps one series per topic partition and
+	// subscription; false folds them into namespace aggregates (like
+	// Pulsar's exposeTopicLevelMetricsInPrometheus).
+	ExposeTopicLevelMetrics bool
 	// APIAddress is the HTTP listener for the /api/v1 JSON API; the same
 	// address as MetricsAddress means one listener serves both.
 	APIAddress      string
@@ -229,6 +233,8 @@ func settings() []setting {
 			field: func(c *Config) any { return &c.AdminMaxResponseBytes }},
 		{key: "metricsAddress", def: DefaultMetricsAddress, doc: "HTTP listener for /metrics, /healthz and /readyz",
 			field: func(c *Config) any { return &c.MetricsAddress }},
+		{key: "exposeTopicLevelMetrics", def: "true", doc: "one series per topic partition and subscription; false exports namespace aggregates only (for clusters with many topics)",
+			field: func(c *Config) any { return &c.ExposeTopicLevelMetrics }},
 		{key: "apiAddress", def: DefaultAPIAddress, doc: "HTTP listener for the /api/v1 JSON API the CLI uses (loopback by default; metricsAddress's value: one listener for both)",
 			field: func(c *Config) any { return &c.APIAddress }},
 		{key: "shutdownTimeout", def: "30s", doc: "how long a shutdown waits for the final flush and checkpoint",
