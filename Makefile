@@ -5,7 +5,7 @@ FUZZTIME  ?= 10s
 # Extra go test flags for the real contract runs, e.g. CONTRACT_FLAGS=-v.
 CONTRACT_FLAGS ?=
 
-.PHONY: build test test-short test-real test-real-contract test-real-faults test-real-e2e test-contract-real test-contract-real-3 test-contract-real-batchack bench demo demo-real lint fuzz tools proto clean alerts-test chart-check
+.PHONY: alerts-e2e build test test-short test-real test-real-contract test-real-faults test-real-e2e test-contract-real test-contract-real-3 test-contract-real-batchack bench demo demo-real lint fuzz tools proto clean alerts-test chart-check
 
 build:
 	$(GO) build -o bin/ ./cmd/...
@@ -67,6 +67,13 @@ fuzz:
 alerts-test:
 	promtool check rules deploy/prometheus/subsync-alerts.yaml
 	cd deploy/prometheus && promtool test rules subsync-alerts_test.yaml
+
+# The alert rules end to end: a real Prometheus server scrapes two daemons
+# on the emulator while the standby's broker stops and comes back (needs
+# the prometheus binary: .ci/install-promtool.sh installs it on Debian).
+alerts-e2e:
+	@command -v prometheus >/dev/null || { echo "alerts-e2e: no prometheus binary; .ci/install-promtool.sh installs Debian's package"; exit 1; }
+	$(GO) test -count=1 -v -run '^TestStandbyBehindAlertFiresAndResolves$$' ./integration/e2e/
 
 # Render the Helm chart with Helm's Go packages and check it against the
 # daemon and the Dockerfile (its own module: no Kubernetes dependencies in
