@@ -167,7 +167,7 @@ func (w *worker) noteStep(sub string, step owner.Step) {
 	if !step.Delete && step.Apply != owner.ApplyNone {
 		sources = w.sourcesOf(sub, step)
 	}
-	h := w.d.health
+	h := w.d.health // taken after w.mu is released (sourcesOf): h.mu is never held while w.mu is taken
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for k := range h.pairs {
@@ -189,6 +189,14 @@ func (w *worker) noteStep(sub string, step owner.Step) {
 // of a read at now. The remotes' updates carry their send time, so a
 // pending acknowledgement is as old as the update that brought it.
 func (w *worker) noteApplied(now time.Time, sub string, pending int64) {
+	sentAt := map[string]time.Time{}
+	w.mu.Lock()
+	for k, is := range w.imported {
+		if k.sub == sub && !is.sentAt.IsZero() && is.sentAt.Before(now) {
+			sentAt[k.remote] = is.sentAt
+		}
+	}
+	w.mu.Unlock()
 	h := w.d.health
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -201,11 +209,9 @@ func (w *worker) noteApplied(now time.Time, sub string, pending int64) {
 			p.behindSince = time.Time{}
 		case p.behindSince.IsZero():
 			p.behindSince = now
-			w.mu.Lock()
-			if is, ok := w.imported[subRemote{sub, k.remote}]; ok && !is.sentAt.IsZero() && is.sentAt.Before(now) {
-				p.behindSince = is.sentAt
+			if t, ok := sentAt[k.remote]; ok {
+				p.behindSince = t
 			}
-			w.mu.Unlock()
 		}
 		p.checkedAt, p.pending = now, pending
 	}

@@ -55,7 +55,13 @@ type SubscriptionRemoteStatus struct {
 	LocalAckedNotAckedThere int64 `json:"localAckedNotAckedThere"`
 	// LastUpdate is when the remote's last update was received.
 	LastUpdate time.Time `json:"lastUpdate"`
-	// LagSeconds is now minus the send time of the remote's last update.
+	// Following: this subscription follows the remote (mirrors it as its
+	// owner, or takes its acknowledgements in while both have consumers).
+	// LagSeconds is then how long it has been behind it, as
+	// pulsar_subsync_sync_lag_seconds: 0 while nothing is pending, the
+	// age of the oldest pending acknowledgement, or the time since the
+	// local cursor was last read while reads fail.
+	Following  bool    `json:"following"`
 	LagSeconds float64 `json:"lagSeconds"`
 	// Deferred is set while acks cannot be applied (DeferReason says why).
 	Deferred    bool   `json:"deferred"`

@@ -70,10 +70,10 @@ func (w *worker) subRemoteStatusLocked(now time.Time, sub, remote string) Subscr
 		s.RemoteAckedNotAppliedHere = is.notApplied
 		s.LastUpdate = is.received
 		s.Deferred, s.DeferReason = is.deferred, is.reason
-		if !is.sentAt.IsZero() {
-			s.LagSeconds = now.Sub(is.sentAt).Seconds()
-		}
 	}
+	// The same lag as pulsar_subsync_sync_lag_seconds, for a remote this
+	// subscription follows.
+	s.LagSeconds, s.Following = w.d.pairLag(w.topic, sub, remote, now)
 	// Entries never replicated there cannot be acknowledged there, and
 	// cannot be delivered again there either.
 	s.LocalAckedNotAckedThere = int64(local.Difference(theirs).Difference(w.neverThereLocked(remote)).Cardinality())

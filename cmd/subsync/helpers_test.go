@@ -134,7 +134,7 @@ func sampleStatus() replicator.StatusReport {
 					Subscription: "billing", MarkDeletePosition: "1000005:10", DeletedRanges: 4,
 					Remotes: []replicator.SubscriptionRemoteStatus{{
 						Remote: "west", RemoteAckedNotAppliedHere: 11, LocalAckedNotAckedThere: 13,
-						LastUpdate: testTime.Add(-2 * time.Second), LagSeconds: 2.5,
+						LastUpdate: testTime.Add(-2 * time.Second), Following: true, LagSeconds: 2.5,
 					}},
 				},
 				{

@@ -47,7 +47,7 @@ func statusSubscriptionColumns() []column {
 		{"REMOTE-ACKED-NOT-APPLIED", "entries the remote acknowledged, present here, not yet acknowledged here"},
 		{"LOCAL-ACKED-NOT-ACKED-THERE", "entries acknowledged here that the remote does not show acknowledged yet"},
 		{"LAST-UPDATE", "when the remote's last update arrived"},
-		{"LAG", "the sync lag: the age of the remote's last update"},
+		{"LAG", "the sync lag towards a remote this subscription follows (its owner): 0 in sync, else how long it has been behind; - for a remote it does not follow"},
 		{"DEFERRED", "yes (and why) while the remote's acks cannot be applied, e.g. an Exclusive consumer holds the subscription"},
 	}
 }
@@ -169,7 +169,7 @@ func deferred(r replicator.SubscriptionRemoteStatus) string {
 }
 
 func lag(r replicator.SubscriptionRemoteStatus) string {
-	if r.LastUpdate.IsZero() {
+	if !r.Following {
 		return "-"
 	}
 	return seconds(r.LagSeconds)
