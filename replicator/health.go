@@ -90,12 +90,6 @@ func (h *health) succeeded(namespace, op string) {
 	h.d.metrics.LastSuccess.WithLabelValues(h.d.cfg.Cluster, namespace, op).Set(float64(now.UnixMilli()) / 1000)
 }
 
-func (h *health) lastSuccess(namespace, op string) time.Time {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.last[nsOp{namespace, op}]
-}
-
 // lease records what the namespace's lease loop found at now.
 func (h *health) lease(namespace string, s *leaseState, now time.Time) {
 	v := leaseView{holding: s.holding()}
