@@ -99,6 +99,7 @@ func (w *worker) readNow(ctx context.Context) (freshRead, error) {
 		w.d.health.failed(w.namespace, opAdminRead)
 		return freshRead{}, err
 	}
+	w.d.health.succeeded(w.namespace, opAdminRead)
 	w.mu.Lock()
 	fr := freshRead{ts: ts, tail: w.tail.position, tailStarted: w.tail.started}
 	w.mu.Unlock()
