@@ -35,12 +35,33 @@ const lastActiveEvery = 10 * time.Second
 // export is set, and performs its steps. only, when non-nil, limits the
 // round to those subscriptions.
 func (w *worker) syncAll(ctx context.Context, now time.Time, ts cursor.TopicState, runs []ackset.Run, export bool, only map[string]bool) {
-	indexed := indexedSet(runs)
+	live := liveRuns(ts, runs)
+	indexed := indexedSet(live)
 	for _, sub := range w.subscriptionsOf(ts) {
 		if only == nil || only[sub] {
-			w.syncOne(ctx, now, ts, runs, indexed, sub, export)
+			w.syncOne(ctx, now, ts, live, indexed, sub, export)
 		}
 	}
+}
+
+// liveRuns keeps the runs whose local ledger the topic still has. A run in
+// a ledger the topic no longer lists says nothing about its subscriptions:
+// the ledger was trimmed (what a subscription acknowledged there was
+// exported before and is carried), or it belonged to an incarnation of the
+// topic deleted since, whose entries no subscription of this one consumed.
+// Below a live mark-delete position such a run would count as acknowledged.
+func liveRuns(ts cursor.TopicState, runs []ackset.Run) []ackset.Run {
+	ledgers := make(map[int64]bool, len(ts.Ledgers))
+	for _, l := range ts.Ledgers {
+		ledgers[l.ID] = true
+	}
+	out := make([]ackset.Run, 0, len(runs))
+	for _, r := range runs {
+		if ledgers[r.Local.Ledger] {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // subscriptionsOf lists, sorted, the subscriptions in scope that the topic
@@ -87,9 +108,14 @@ func (w *worker) syncOne(ctx context.Context, now time.Time, ts cursor.TopicStat
 			w.log.Error("translating cursor failed", "subscription", sub, "err", err)
 			return
 		}
-		// Entries pruned from the index stay acknowledged: the cursor can
-		// no longer say so, and the remotes' own pruning waits for them.
-		local.Acked = set.Union(prev.set.Difference(indexed))
+		// Entries pruned from the index or trimmed from the topic stay
+		// acknowledged: the cursor can no longer say so, and the remotes'
+		// own pruning waits for them. Not into a new incarnation of the
+		// subscription: what the deleted one acknowledged is not its own.
+		local.Acked = set
+		if prev.mem.Known {
+			local.Acked = set.Union(prev.set.Difference(indexed))
+		}
 		local.AppConsumers = st.AppConsumers(w.d.applier.ConsumerName())
 		local.LastFlow = st.LastFlow
 	}
