@@ -8,6 +8,7 @@ import (
 
 	"github.com/subsync/subsync/ackset"
 	"github.com/subsync/subsync/cursor"
+	"github.com/subsync/subsync/engine"
 	"github.com/subsync/subsync/owner"
 )
 
@@ -106,7 +107,7 @@ func (w *worker) readNow(ctx context.Context) (freshRead, error) {
 	if fr.runs, err = w.d.deps.Store.Runs(w.topic, minPosition, maxPosition); err != nil {
 		return freshRead{}, fmt.Errorf("topic %s: reading the tail index: %w", w.topic, err)
 	}
-	fr.indexed = indexedSet(fr.runs)
+	fr.indexed = engine.IndexedSet(fr.runs)
 	return fr, nil
 }
 
@@ -131,9 +132,9 @@ func (w *worker) failover(ctx context.Context, o FailoverOptions) topicCheck {
 	return topicCheck{subs: out}
 }
 
-// failoverSub runs the owner decision on the fresh read (as the next
-// export would) and compares what it exports, the set the standby is to
-// mirror, with the standby's last report.
+// failoverSub runs the sync round (package engine) on the fresh read, as
+// the next export would, and compares what its owner decision exports,
+// the set the standby is to mirror, with the standby's last report.
 func (w *worker) failoverSub(nowMs int64, fr freshRead, sub string, o FailoverOptions) []FailoverSubscription {
 	st := fr.ts.Subscriptions[sub]
 	remotes := w.d.remotesOf(w.namespace)
@@ -144,23 +145,26 @@ func (w *worker) failoverSub(nowMs int64, fr freshRead, sub string, o FailoverOp
 		}
 		return out
 	}
-	if err := fr.ts.CheckCursor(st); err != nil {
-		return notReady(fmt.Sprintf("cursor refused: %v", err))
-	}
 	prev, err := w.exportStateOf(sub)
 	if err != nil {
 		return notReady(err.Error())
 	}
-	acked, err := ackset.FromCursor(st.MarkDelete, st.Deleted, fr.runs)
-	if err != nil {
-		return notReady(fmt.Sprintf("translating the cursor: %v", err))
-	}
 	w.mu.Lock()
-	prevSet, mem := prev.set, prev.mem
+	s := engine.Subscription{Stream: prev.stream(), Memory: prev.mem}
 	w.mu.Unlock()
-	local := owner.Local{Exists: true, Acked: acked.Union(prevSet.Difference(fr.indexed)),
-		AppConsumers: st.AppConsumers(w.d.applier.ConsumerName()), LastFlow: st.LastFlow}
-	step := owner.Decide(w.ownerConfig(), nowMs, local, w.reportsOf(sub), mem)
+	s.Reports = w.reportsOf(sub)
+	lac := fr.ts.LastConfirmed
+	r := engine.Read{Now: nowMs, Topic: fr.ts, Runs: fr.runs,
+		TailCaughtUp: lac.Entry < 0 || (fr.tailStarted && !fr.tail.Less(lac))}
+	rd, err := engine.Decide(w.engineConfig(), r, sub, s, false)
+	switch {
+	case err != nil:
+		return notReady(err.Error())
+	case rd.Refused != nil:
+		return notReady(fmt.Sprintf("cursor refused: %v", rd.Refused))
+	}
+	step := rd.Step
+	consumers := st.AppConsumers(w.d.applier.ConsumerName())
 	unindexed := unindexedAck(fr, st)
 
 	w.mu.Lock()
@@ -168,7 +172,7 @@ func (w *worker) failoverSub(nowMs int64, fr freshRead, sub string, o FailoverOp
 	out := make([]FailoverSubscription, 0, len(remotes))
 	for _, remote := range remotes {
 		fs := FailoverSubscription{Topic: w.topic, Subscription: sub, Standby: remote, Ready: true,
-			Role: step.Role.String(), Owner: step.Owner, Consumers: local.AppConsumers}
+			Role: step.Role.String(), Owner: step.Owner, Consumers: consumers}
 		is, reported := w.imported[subRemote{sub, remote}]
 		var theirs ackset.Set
 		if reported {

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/subsync/subsync/owner"
 )
 
 // The operations whose failures are counted (errors_total) and whose last
@@ -152,16 +150,13 @@ func (d *Daemon) hasWorkers(ns string) bool {
 	return false
 }
 
-// noteStep records which remotes sub follows after the owner decision's
-// step: the owner it mirrors, or the active clusters whose union it
-// applies; none when it applies nothing. A pair it no longer follows
-// loses its lag series.
-func (w *worker) noteStep(sub string, step owner.Step) {
-	var sources []string
-	if !step.Delete && step.Apply != owner.ApplyNone {
-		sources = w.sourcesOf(sub, step)
-	}
-	h := w.d.health // taken after w.mu is released (sourcesOf): h.mu is never held while w.mu is taken
+// noteSources records which remotes sub follows after a round (the
+// engine's Ready.Sources): the owner it mirrors, or the active clusters
+// whose union it applies; none when it applies nothing. A pair it no
+// longer follows loses its lag series. (h.mu is never held while w.mu is
+// taken.)
+func (w *worker) noteSources(sub string, sources []string) {
+	h := w.d.health
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for k := range h.pairs {
