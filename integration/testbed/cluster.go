@@ -98,6 +98,10 @@ func (c *Cluster) start(ctx context.Context) error {
 	if err := os.MkdirAll(c.tmpDir(), 0o755); err != nil {
 		return fmt.Errorf("cluster %s: %w", c.Name, err)
 	}
+	// A ZooKeeper would have expired the killed JVM's session by now.
+	if err := c.expireSessions(ctx); err != nil {
+		return err
+	}
 	if err := os.WriteFile(filepath.Join(c.dir, "standalone.conf"), []byte(brokerConfig(c, c.opts)), 0o644); err != nil {
 		return fmt.Errorf("cluster %s: writing its configuration: %w", c.Name, err)
 	}
