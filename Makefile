@@ -5,7 +5,7 @@ FUZZTIME  ?= 10s
 # Extra go test flags for the real contract runs, e.g. CONTRACT_FLAGS=-v.
 CONTRACT_FLAGS ?=
 
-.PHONY: build test test-short test-real test-real-contract test-real-faults test-real-e2e test-contract-real test-contract-real-3 test-contract-real-batchack bench demo demo-real lint fuzz tools proto clean alerts-test chart-check
+.PHONY: build test test-short test-real test-real-contract test-real-faults test-real-e2e test-real-restarts test-contract-real test-contract-real-3 test-contract-real-batchack bench demo demo-real lint fuzz tools proto clean alerts-test chart-check
 
 build:
 	$(GO) build -o bin/ ./cmd/...
@@ -38,6 +38,12 @@ test-real-faults:
 	$(REAL_FAULTS) $(RETRY_ONCE) $(REAL_FAULTS); }
 test-real-e2e:
 	$(REAL_E2E) $(RETRY_ONCE) $(REAL_E2E); }
+
+# Kill and restart one cluster of a bed RESTARTS times and watch its bookie
+# after each restart (docs/testbed.md, "A killed cluster's ephemeral nodes").
+RESTARTS ?= 10
+test-real-restarts:
+	SUBSYNC_TESTBED_RESTARTS=$(RESTARTS) $(GO) test -count=1 -timeout 30m -v -run '^TestRestartsKeepTheBookie$$' ./integration/testbed/
 
 test-short:
 	$(GO) test -count=1 -short $(PKGS)
