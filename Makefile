@@ -5,6 +5,8 @@ FUZZTIME  ?= 10s
 # Extra go test flags for the real contract runs, e.g. CONTRACT_FLAGS=-v.
 CONTRACT_FLAGS ?=
 
+STATICCHECK_VERSION ?= v0.8.2
+
 .PHONY: build test test-short test-real test-real-contract test-real-faults test-real-e2e test-real-restarts test-contract-real test-contract-real-3 test-contract-real-batchack bench demo demo-real lint fuzz tools proto clean alerts-test chart-check
 
 build:
@@ -94,6 +96,7 @@ demo-real:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS)
 
 # Regenerate the emulator's protobuf code (needs protoc and protoc-gen-go;
 # the generated file is committed, so builds never need this).
