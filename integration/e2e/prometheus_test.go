@@ -45,7 +45,7 @@ func TestStandbyBehindAlertFiresAndResolves(t *testing.T) {
 	}
 	e := newEnv(t, envOptions{})
 	if e.bed.real() {
-		t.Skip("stops a broker while the test keeps its daemon; runs on the emulator")
+		t.Skip("keeps a daemon running while its broker is down: not tried on the real bed yet; runs on the emulator")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*testTimeout)
 	defer cancel()
