@@ -77,11 +77,18 @@ type Memory struct {
 	// OwnerDeleted: the owner's last word was a deletion, so a later
 	// "exists" from it is a recreation.
 	OwnerDeleted bool
-	// Mirroring: the last step mirrored the owner.
+	// Mirroring: the last step mirrored the owner (for the caller's
+	// records; Decide does not need it).
 	Mirroring bool
-	// Applied is the set subsync last made this cursor hold (mirror or
-	// union); LocalOnly the acknowledgements this cursor gained while
-	// mirroring that subsync did not apply. LocalOnly is never exported.
+	// Idle: no application consumer was attached at the last read.
+	Idle bool
+	// Applied is what the cursor holds after the last step as far as
+	// subsync knows: what it read there, or what subsync made it hold
+	// (mirror) or added (union). LocalOnly is the acknowledgements the
+	// cursor gained beyond Applied between two idle reads with no
+	// consumer's flow in between, which nobody but a local act (TTL,
+	// skip, clear-backlog, an operator) can have made. LocalOnly is never
+	// exported.
 	Applied   ackset.Set
 	LocalOnly ackset.Set
 }
@@ -142,19 +149,26 @@ type Config struct {
 // from its local read, the remotes' last reports (by cluster) and its
 // memory. It is pure: equal inputs give equal steps.
 func Decide(cfg Config, now int64, local Local, remotes map[string]Report, mem Memory) Step {
+	readBefore, lastActive := mem.Known, mem.LastActive
 	mem = observe(mem, now, local)
-	self := Presence{Active: local.Exists && (local.AppConsumers > 0 || (local.LastFlow > 0 && now-local.LastFlow <= cfg.Linger)),
+	attached := local.Exists && local.AppConsumers > 0
+	self := Presence{Active: local.Exists && (attached || (local.LastFlow > 0 && now-local.LastFlow <= cfg.Linger)),
 		LastActive: mem.LastActive}
 	role, owner := roleOf(cfg, now, self, remotes)
 	step := Step{Role: role, Owner: owner}
-	if role == Mirrors && mem.Mirroring && local.Exists {
-		// What the cursor gained while mirroring beyond what subsync
-		// applied was done here by someone else: it stays local. (On the
-		// first mirroring step the cursor holds what this cluster's own
-		// consumers acknowledged before: that is theirs.)
+	if local.Exists && readBefore && mem.Idle && !attached && mem.LastActive == lastActive {
+		// No application consumer was attached at the last read, none is
+		// now and none asked for messages in between (one that attaches
+		// always does): what the cursor gained beyond what the last step
+		// left in it was done here by someone else. It stays local, on a
+		// mirror as on an owner whose consumers left, even after this
+		// cluster owns. (What the cursor held when first read is taken
+		// for its consumers'.)
 		mem.LocalOnly = mem.LocalOnly.Union(local.Acked.Difference(mem.Applied))
 	}
+	mem.Idle = !attached
 	mem.Mirroring = role == Mirrors
+	mem.Applied = local.Acked
 	step.Export = Export{Presence: self, Exists: local.Exists, Send: mem.Known || mem.Deleted}
 	if local.Exists {
 		step.Export.Acked = local.Acked.Difference(mem.LocalOnly)

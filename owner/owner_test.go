@@ -279,3 +279,53 @@ func TestRecentFlowCountsAsActiveForLinger(t *testing.T) {
 		t.Fatal("a consumer that asked for messages 6 s ago still counts as active")
 	}
 }
+
+// Found by owner/sim: local changes stay local on every passive cluster,
+// not only on a mirror: a clear-backlog on the owner after its
+// consumers left is not exported.
+func TestLocalChangesOnPassiveOwnerStayLocal(t *testing.T) {
+	p := newPair(t)
+	p.step("east", active(ids(t, 0, 9)))
+	p.step("west", passive(ackset.Set{}))
+	p.step("west", passive(ids(t, 0, 9)))
+	p.step("east", passive(ids(t, 0, 9))) // consumers leave: east keeps ownership
+	east := p.step("east", passive(ids(t, 0, 49)))
+	if east.Role != Owns || !east.Export.Acked.Equal(ids(t, 0, 9)) {
+		t.Fatalf("east: %v exports %v; want owner exporting 0..9 (10..49 were cleared locally)", east.Role, east.Export.Acked)
+	}
+	if west := p.step("west", passive(ids(t, 0, 9))); !west.Want.Equal(ids(t, 0, 9)) {
+		t.Fatalf("west wants %v; want 0..9", west.Want)
+	}
+	// Consumers come back: still not theirs.
+	if east = p.step("east", active(ids(t, 0, 49))); !east.Export.Acked.Equal(ids(t, 0, 9)) {
+		t.Fatalf("east exports %v with consumers back; want 0..9", east.Export.Acked)
+	}
+}
+
+// The same before any consumer was ever seen: an operator's subscription
+// expires entries by TTL, then consumers attach.
+func TestLocalChangesBeforeAnyConsumerStayLocal(t *testing.T) {
+	p := newPair(t)
+	p.step("east", passive(ackset.Set{}))
+	p.step("east", passive(ids(t, 0, 4))) // TTL
+	east := p.step("east", active(ids(t, 0, 4)))
+	if east.Role != Owns || !east.Export.Acked.IsEmpty() {
+		t.Fatalf("east: %v exports %v; want owner exporting nothing (0..4 expired locally)", east.Role, east.Export.Acked)
+	}
+}
+
+// An acknowledgement a consumer may have made is not taken for a local
+// one: consumers attached at the last read, or a flow since.
+func TestConsumersBetweenReadsAreNotLocal(t *testing.T) {
+	p := newPair(t)
+	p.step("east", active(ids(t, 0, 4)))
+	if east := p.step("east", passive(ids(t, 0, 9))); !east.Export.Acked.Equal(ids(t, 0, 9)) {
+		t.Fatalf("east exports %v; want 0..9 (consumers were attached at the last read)", east.Export.Acked)
+	}
+	p.now += 1000
+	flowed := passive(ids(t, 0, 14))
+	flowed.LastFlow = p.now + 500 // attached, acknowledged, left between two reads
+	if east := p.step("east", flowed); !east.Export.Acked.Equal(ids(t, 0, 14)) {
+		t.Fatalf("east exports %v; want 0..14 (a consumer flowed since the last read)", east.Export.Acked)
+	}
+}
