@@ -123,7 +123,9 @@ type Step struct {
 	Apply  Apply
 	Want   ackset.Set
 	// Create: the subscription is missing here and must be created (at the
-	// earliest position) before Want is applied.
+	// earliest position) before Want is applied. Memory then says it
+	// exists here: a caller whose creation failed keeps its previous
+	// Memory, or the next read takes the subscription for deleted here.
 	Create bool
 	// Delete: the owner deleted the subscription; delete it here.
 	Delete bool
@@ -178,6 +180,11 @@ func Decide(cfg Config, now int64, local Local, remotes map[string]Report, mem M
 		mem = mirror(&step, local, remotes[owner], mem)
 	case Shares:
 		mem = share(&step, cfg, now, local, remotes, mem)
+	}
+	if step.Create {
+		// It exists once the caller has performed the step: gone at the
+		// next read, someone deleted it here.
+		mem.Known, mem.Deleted = true, false
 	}
 	step.Memory = mem
 	return step

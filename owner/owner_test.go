@@ -329,3 +329,17 @@ func TestConsumersBetweenReadsAreNotLocal(t *testing.T) {
 		t.Fatalf("east exports %v; want 0..14 (a consumer flowed since the last read)", east.Export.Acked)
 	}
 }
+
+// Found by owner/sim: a subscription subsync created on a
+// mirror and an operator deleted before the next read stays deleted.
+func TestCreatedThenDeletedBeforeNextReadIsNotRecreated(t *testing.T) {
+	p := newPair(t)
+	p.step("east", active(ids(t, 0, 4)))
+	if west := p.step("west", Local{}); !west.Create {
+		t.Fatalf("west: %+v; want the subscription created", west)
+	}
+	// An operator deletes it before west reads it again.
+	if west := p.step("west", Local{}); west.Create {
+		t.Fatal("west recreated a subscription an operator deleted there")
+	}
+}
