@@ -77,6 +77,10 @@ type Memory struct {
 	// OwnerDeleted: the owner's last word was a deletion, so a later
 	// "exists" from it is a recreation.
 	OwnerDeleted bool
+	// DeletedOwning: it was found deleted here while this cluster owned
+	// it (the owner's deletion), so an incarnation elsewhere whose
+	// consumers were seen after this cluster's own is a recreation.
+	DeletedOwning bool
 	// Mirroring: the last step mirrored the owner (for the caller's
 	// records; Decide does not need it).
 	Mirroring bool
@@ -180,6 +184,13 @@ func Decide(cfg Config, now int64, local Local, remotes map[string]Report, mem M
 		mem = mirror(&step, local, remotes[owner], mem)
 	case Shares:
 		mem = share(&step, cfg, now, local, remotes, mem)
+	case Owns:
+		if readBefore && !local.Exists {
+			// Found deleted here while this cluster owns it: the owner's
+			// deletion, so whatever incarnation the application starts
+			// next, anywhere, is a recreation this cluster mirrors.
+			mem.DeletedOwning = true
+		}
 	}
 	if step.Create {
 		// It exists once the caller has performed the step: gone at the
@@ -210,6 +221,9 @@ func observe(mem Memory, now int64, local Local) Memory {
 		// A rewind here un-acknowledged some of them: re-acknowledged by
 		// consumers, they are theirs.
 		mem.LocalOnly = mem.LocalOnly.Intersect(local.Acked)
+		// An incarnation exists here: that it was deleted here while
+		// this cluster owned it is past.
+		mem.DeletedOwning = false
 	} else {
 		mem.LocalOnly, mem.Applied = ackset.Set{}, ackset.Set{}
 	}
@@ -269,10 +283,13 @@ func mirror(step *Step, local Local, owner Report, mem Memory) Memory {
 		step.Delete = local.Exists
 		return mem
 	}
-	if mem.OwnerDeleted {
-		// Deleted and created again on the owner: a new incarnation that
-		// may be mirrored, even where it had been deleted.
-		mem.OwnerDeleted, mem.Deleted = false, false
+	if mem.OwnerDeleted || (mem.DeletedOwning && owner.LastActive > mem.LastActive) {
+		// Deleted and created again on the owner, or the application
+		// consumes elsewhere since it was deleted here on its owner: a
+		// new incarnation that may be mirrored, even where it had been
+		// deleted. (A claim from before, however late it arrives, is no
+		// new incarnation.)
+		mem.OwnerDeleted, mem.DeletedOwning, mem.Deleted = false, false, false
 	}
 	if !local.Exists {
 		if mem.Deleted {

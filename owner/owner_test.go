@@ -343,3 +343,60 @@ func TestCreatedThenDeletedBeforeNextReadIsNotRecreated(t *testing.T) {
 		t.Fatal("west recreated a subscription an operator deleted there")
 	}
 }
+
+// Found by owner/sim: the owner deletes the subscription, the
+// mirrors follow; when the application subscribes again on another
+// cluster (a new incarnation), the old owner mirrors it.
+func TestOwnerDeletionThenRecreationElsewhereIsMirrored(t *testing.T) {
+	p := newPair(t)
+	p.step("east", active(ids(t, 0, 9)))
+	p.step("west", passive(ackset.Set{}))
+	p.step("east", Local{}) // the operator deletes it on the owner
+	if west := p.step("west", passive(ids(t, 0, 9))); !west.Delete {
+		t.Fatalf("west: %+v; want the subscription deleted", west)
+	}
+	p.step("west", Local{})
+	p.step("east", Local{})
+	p.step("west", active(ackset.Set{})) // subscribed again on west
+	east := p.step("east", Local{})
+	if east.Role != Mirrors || east.Owner != "west" || !east.Create {
+		t.Fatalf("east: %+v; want a mirror of west creating the new incarnation", east)
+	}
+}
+
+// A pitfall of that fix, found by owner/sim: a subscription deleted on a
+// mirror stays deleted there even when, the owner silent, the mirror
+// later looks like the owner (its own consumers were seen last).
+func TestMirrorDeletionStaysWhenItLaterLooksLikeTheOwner(t *testing.T) {
+	p := newPair(t)
+	p.step("east", active(ids(t, 0, 9)))
+	p.step("west", active(ids(t, 0, 9))) // seen active after east's report
+	p.step("west", passive(ids(t, 0, 9)))
+	if west := p.step("west", Local{}); west.Role != Mirrors {
+		t.Fatalf("west role %v at its deletion; want mirror of active east", west.Role)
+	}
+	p.now += 2 * silence // east falls silent: its claim lapses
+	if west := p.step("west", Local{}); west.Role != Owns || west.Create {
+		t.Fatalf("west: %+v; want the owner (seen last), creating nothing", west)
+	}
+	p.step("east", active(ids(t, 0, 9))) // east speaks again
+	if west := p.step("west", Local{}); west.Create {
+		t.Fatalf("west: %+v; recreated the subscription deleted there", west)
+	}
+}
+
+// A pitfall of the same fix, found by owner/sim: the owner's own deletion
+// is not undone by a remote's stale claim of consumers (a report sent
+// before and delivered late): only consumers seen there after this
+// cluster's own mean a new incarnation to mirror.
+func TestOwnerDeletionNotUndoneByStaleClaim(t *testing.T) {
+	p := newPair(t)
+	stale := p.now + 500 // west's consumers, seen before east's
+	p.step("east", active(ids(t, 0, 9)))
+	p.step("east", Local{}) // the owner deletes it
+	p.reports["east"]["west"] = Report{Presence: Presence{Active: true, LastActive: stale}, Exists: true,
+		Acked: ids(t, 0, 4), Received: p.now + 1000}
+	if east := p.step("east", Local{}); east.Create {
+		t.Fatalf("east: %+v; recreated the subscription deleted on it while it owned it", east)
+	}
+}
