@@ -299,6 +299,9 @@ func mirror(step *Step, local Local, owner Report, mem Memory) Memory {
 	}
 	step.Apply, step.Want = ApplyExact, owner.Acked
 	mem.Applied = owner.Acked
+	// What the owner acknowledged is its state, whoever acknowledged it
+	// here first.
+	mem.LocalOnly = mem.LocalOnly.Difference(owner.Acked)
 	return mem
 }
 
@@ -322,5 +325,6 @@ func share(step *Step, cfg Config, now int64, local Local, remotes map[string]Re
 	step.Create = !local.Exists
 	step.Apply, step.Want = ApplyUnion, want
 	mem.Applied = mem.Applied.Union(want)
+	mem.LocalOnly = mem.LocalOnly.Difference(want)
 	return mem
 }

@@ -400,3 +400,22 @@ func TestOwnerDeletionNotUndoneByStaleClaim(t *testing.T) {
 		t.Fatalf("east: %+v; recreated the subscription deleted on it while it owned it", east)
 	}
 }
+
+// Found by owner/sim: an entry a mirror acknowledged locally
+// that the owner acknowledged too is the owner's state: it is exported
+// once the mirror owns.
+func TestLocalAckTheOwnerAlsoAckedIsTheOwners(t *testing.T) {
+	p := newPair(t)
+	p.step("east", active(ids(t, 0, 9)))
+	p.step("west", passive(ackset.Set{}))
+	p.step("west", passive(ids(t, 0, 9)))
+	p.step("west", passive(ids(t, 0, 49))) // clear-backlog on west
+	p.step("east", active(ids(t, 0, 19)))
+	p.step("west", passive(ids(t, 0, 49))) // east's 0..19 now wanted
+	p.step("west", passive(ids(t, 0, 19))) // the reset landed
+	p.step("east", passive(ids(t, 0, 19)))
+	west := p.step("west", active(ids(t, 0, 19)))
+	if west.Role != Owns || !west.Export.Acked.Equal(ids(t, 0, 19)) {
+		t.Fatalf("west: %v exports %v; want owner exporting 0..19", west.Role, west.Export.Acked)
+	}
+}
