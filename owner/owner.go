@@ -221,9 +221,9 @@ func observe(mem Memory, now int64, local Local) Memory {
 		// A rewind here un-acknowledged some of them: re-acknowledged by
 		// consumers, they are theirs.
 		mem.LocalOnly = mem.LocalOnly.Intersect(local.Acked)
-		// An incarnation exists here: that it was deleted here while
-		// this cluster owned it is past.
-		mem.DeletedOwning = false
+		// An incarnation exists here: that the owner deleted an earlier
+		// one no longer excuses creating it again once deleted here.
+		mem.OwnerDeleted, mem.DeletedOwning = false, false
 	} else {
 		mem.LocalOnly, mem.Applied = ackset.Set{}, ackset.Set{}
 	}

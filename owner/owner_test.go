@@ -419,3 +419,24 @@ func TestLocalAckTheOwnerAlsoAckedIsTheOwners(t *testing.T) {
 		t.Fatalf("west: %v exports %v; want owner exporting 0..19", west.Role, west.Export.Acked)
 	}
 }
+
+// Found by owner/sim: that the owner deleted an earlier
+// incarnation does not excuse recreating a later one an operator deleted
+// on a mirror.
+func TestOldOwnerDeletionDoesNotResurrectALaterIncarnation(t *testing.T) {
+	p := newPair(t)
+	p.step("east", active(ids(t, 0, 9)))
+	p.step("west", passive(ackset.Set{}))
+	p.step("east", Local{}) // the owner deletes it
+	p.step("west", passive(ids(t, 0, 9)))
+	p.step("west", Local{})
+	p.step("west", active(ackset.Set{})) // a new incarnation, on west
+	p.step("east", Local{})
+	p.step("east", passive(ackset.Set{})) // created on east by subsync
+	p.step("west", passive(ackset.Set{}))
+	p.step("east", active(ackset.Set{})) // the consumers move to east
+	// An operator deletes it on west before west's next read.
+	if west := p.step("west", Local{}); west.Role != Mirrors || west.Create {
+		t.Fatalf("west: %+v; want a mirror of east that recreates nothing", west)
+	}
+}
