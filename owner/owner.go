@@ -267,10 +267,14 @@ func roleOf(cfg Config, now int64, self Presence, remotes map[string]Report) (Ro
 }
 
 // presenceOf is a remote's presence as it counts now: an active claim not
-// renewed within Silence has lapsed.
+// renewed within Silence has lapsed, and so has one whose sender saw its
+// consumers last more than Silence (and Linger) ago, however late it
+// arrived (an active sender's LastActive is its read, or a flow within
+// Linger of it; this compares the two clusters' clocks, as ownership
+// does).
 func presenceOf(cfg Config, now int64, r Report) Presence {
 	p := r.Presence
-	if p.Active && now-r.Received > cfg.Silence {
+	if p.Active && (now-r.Received > cfg.Silence || now-p.LastActive > cfg.Silence+cfg.Linger) {
 		p.Active = false
 	}
 	return p

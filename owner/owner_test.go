@@ -440,3 +440,19 @@ func TestOldOwnerDeletionDoesNotResurrectALaterIncarnation(t *testing.T) {
 		t.Fatalf("west: %+v; want a mirror of east that recreates nothing", west)
 	}
 }
+
+// Found by owner/sim: a claim of active consumers that
+// arrives late (sent long before, and nothing newer from its sender)
+// has lapsed: an active sender's LastActive is when it last saw them.
+func TestLateStaleActiveClaimLapses(t *testing.T) {
+	p := newPair(t)
+	sent := p.now // west's consumers, seen before east's
+	p.step("east", active(ids(t, 0, 9)))
+	p.step("east", passive(ids(t, 0, 9)))
+	p.now += 3 * silence
+	p.reports["east"]["west"] = Report{Presence: Presence{Active: true, LastActive: sent}, Exists: true,
+		Acked: ids(t, 0, 19), Received: p.now}
+	if east := p.step("east", passive(ids(t, 0, 9))); east.Role != Owns || east.Apply != ApplyNone {
+		t.Fatalf("east: %v %v %v; want the owner (west's claim is over %d s old), applying nothing", east.Role, east.Apply, east.Want, 3*silence/1000)
+	}
+}
