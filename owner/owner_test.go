@@ -28,12 +28,11 @@ func passive(acked ackset.Set) Local { return Local{Exists: true, Acked: acked} 
 // pair runs one step on each of two clusters and hands each one's export
 // to the other, as the control topic would.
 type pair struct {
-	t          *testing.T
-	now        int64
-	mem        map[string]Memory
-	reports    map[string]map[string]Report // receiver -> sender -> report
-	last       map[string]Step
-	exportsRan int
+	t       *testing.T
+	now     int64
+	mem     map[string]Memory
+	reports map[string]map[string]Report // receiver -> sender -> report
+	last    map[string]Step
 }
 
 func newPair(t *testing.T) *pair {
