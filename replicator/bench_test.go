@@ -51,7 +51,7 @@ func BenchmarkSyncLag(b *testing.B) {
 	for i := 0; i < n; i++ {
 		prod.SendAsync(ctx, &pulsar.ProducerMessage{Payload: []byte(strconv.Itoa(i))}, nil)
 	}
-	if err := prod.Flush(); err != nil {
+	if err := prod.FlushWithCtx(context.Background()); err != nil {
 		b.Fatal(err)
 	}
 	westPos := westPositions(b, p, topic, n)

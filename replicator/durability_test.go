@@ -2,14 +2,15 @@ package replicator
 
 import (
 	"context"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"maps"
 	"testing"
 
 	"github.com/apache/pulsar-client-go/pulsar"
 
 	"github.com/subsync/subsync/ackset"
+	"github.com/subsync/subsync/cursor"
 	"github.com/subsync/subsync/mapping"
-	"github.com/subsync/subsync/owner"
 	"github.com/subsync/subsync/snapshot"
 )
 
@@ -59,9 +60,11 @@ func TestNewEpochIsStoredBeforeItIsPublished(t *testing.T) {
 	w := newUnitWorker(t, Config{})
 	w.epoch = 1_000
 	w.ctrl = &controlChannel{d: w.d, namespace: w.namespace, topic: "ctl", producer: failingProducer{}}
-	if err := w.exportOne(context.Background(), w.d.now(), "billing", ackset.Position{Ledger: 1, Entry: 0},
-		&exportState{}, owner.Step{Export: owner.Export{Exists: true, Send: true}}); err == nil {
-		t.Fatal("export through a failing producer succeeded")
+	ts := cursor.TopicState{LastConfirmed: ackset.Position{Ledger: 1, Entry: 0}, Ledgers: []cursor.Ledger{{ID: 1}},
+		Subscriptions: map[string]cursor.SubState{"billing": {MarkDelete: ackset.Position{Ledger: 1, Entry: 0}}}}
+	w.syncAll(context.Background(), w.d.now(), ts, nil, true, nil)
+	if got := testutil.ToFloat64(w.d.metrics.UpdatesSent.WithLabelValues(w.d.cfg.Cluster, w.namespace, "full")); got != 0 {
+		t.Fatalf("%v updates counted as sent through a failing producer", got)
 	}
 	st, found, err := w.d.deps.Store.Exported(w.topic, "billing")
 	if err != nil || !found {

@@ -8,9 +8,9 @@ import (
 
 	"github.com/subsync/subsync/ackset"
 	"github.com/subsync/subsync/cursor"
+	"github.com/subsync/subsync/engine"
 	"github.com/subsync/subsync/mapping"
 	"github.com/subsync/subsync/owner"
-	"github.com/subsync/subsync/snapshot"
 )
 
 // silenceIntervals is how many full-state intervals a remote's claim of
@@ -30,15 +30,16 @@ const linger = 30 * time.Second
 // this much of when they were last seen.
 const lastActiveEvery = 10 * time.Second
 
-// syncAll runs the owner decision (package owner) for every subscription
-// the topic has, was told about or remembers, exports what it says when
-// export is set, and performs its steps. only, when non-nil, limits the
-// round to those subscriptions.
+// syncAll runs a sync round (package engine) for every subscription the
+// topic has, was told about or remembers, and performs what it decides.
+// export says whether the round may publish; only, when non-nil, limits
+// it to those subscriptions.
 func (w *worker) syncAll(ctx context.Context, now time.Time, ts cursor.TopicState, runs []ackset.Run, export bool, only map[string]bool) {
-	indexed := indexedSet(runs)
+	r := engine.Read{Now: now.UnixMilli(), Topic: ts, Runs: runs, TailCaughtUp: w.tailCaughtUp(ts)}
+	cfg := w.engineConfig()
 	for _, sub := range w.subscriptionsOf(ts) {
 		if only == nil || only[sub] {
-			w.syncOne(ctx, now, ts, runs, indexed, sub, export)
+			w.syncOne(ctx, now, cfg, r, sub, export)
 		}
 	}
 }
@@ -68,53 +69,53 @@ func (w *worker) subscriptionsOf(ts cursor.TopicState) []string {
 	return out
 }
 
-func (w *worker) syncOne(ctx context.Context, now time.Time, ts cursor.TopicState, runs []ackset.Run, indexed ackset.Set, sub string, export bool) {
-	st, exists := ts.Subscriptions[sub]
-	if exists && ts.CheckCursor(st) != nil {
-		w.d.metrics.CursorsRefused.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic, sub).Inc()
-		w.d.rateLog.warn(w.log, now, "cursor_refused", "cursor refused, not synced", "subscription", sub, "err", ts.CheckCursor(st))
-		return
-	}
+// syncOne performs one subscription's Ready: publish (after persisting a
+// new stream's epoch), keep the next state, then change the cursor.
+func (w *worker) syncOne(ctx context.Context, now time.Time, cfg engine.Config, r engine.Read, sub string, export bool) {
 	prev, err := w.exportStateOf(sub)
 	if err != nil {
 		w.log.Warn("sync failed", "subscription", sub, "err", err)
 		return
 	}
-	local := owner.Local{Exists: exists}
-	if exists {
-		set, err := ackset.FromCursor(st.MarkDelete, st.Deleted, runs)
-		if err != nil {
-			w.log.Error("translating cursor failed", "subscription", sub, "err", err)
-			return
-		}
-		// Entries pruned from the index stay acknowledged: the cursor can
-		// no longer say so, and the remotes' own pruning waits for them.
-		local.Acked = set.Union(prev.set.Difference(indexed))
-		local.AppConsumers = st.AppConsumers(w.d.applier.ConsumerName())
-		local.LastFlow = st.LastFlow
+	rd, err := engine.Decide(cfg, r, sub, engine.Subscription{Stream: prev.stream(), Memory: prev.mem, Reports: w.reportsOf(sub)}, export)
+	switch {
+	case err != nil:
+		w.log.Error("sync round failed", "subscription", sub, "err", err)
+		return
+	case rd.Refused != nil:
+		w.d.metrics.CursorsRefused.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic, sub).Inc()
+		w.d.rateLog.warn(w.log, now, "cursor_refused", "cursor refused, not synced", "subscription", sub, "err", rd.Refused)
+		return
 	}
-	step := owner.Decide(w.ownerConfig(), now.UnixMilli(), local, w.reportsOf(sub), prev.mem)
-	w.d.metrics.Role.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic, sub).Set(float64(step.Role))
-	if step.Role != prev.role || step.Owner != prev.owner {
-		w.log.Info("subscription role", "subscription", sub, "role", step.Role.String(), "owner", step.Owner,
-			"consumers", local.AppConsumers, "active", step.Export.Active)
-	}
-	w.mu.Lock()
-	prev.role, prev.owner = step.Role, step.Owner
-	w.mu.Unlock()
-	if export && step.Export.Send {
-		if err := w.exportOne(ctx, now, sub, st.MarkDelete, prev, step); err != nil {
+	w.noteRole(sub, prev, rd.Step)
+	if rd.Publish != nil {
+		if err := w.publishUpdate(ctx, now, prev, rd); err != nil {
 			w.log.Warn("export failed", "subscription", sub, "err", err)
 		}
-	} else if err := w.remember(now, sub, prev, step.Memory); err != nil {
+	} else if err := w.remember(now, sub, prev, rd.Next.Memory); err != nil {
 		w.log.Warn("keeping subscription state failed", "subscription", sub, "err", err)
 	}
-	w.perform(ctx, now, ts, runs, sub, step)
+	w.performCursor(ctx, now, sub, rd)
 }
 
-func (w *worker) ownerConfig() owner.Config {
-	return owner.Config{Self: w.d.cfg.Cluster, Silence: silenceIntervals * w.d.fullStateInterval().Milliseconds(),
-		Linger: linger.Milliseconds()}
+func (w *worker) engineConfig() engine.Config {
+	return engine.Config{Cluster: w.d.cfg.Cluster, Topic: w.topic, FullEvery: w.d.fullStateInterval().Milliseconds(),
+		EpochBase: w.epoch, AckConsumer: w.d.applier.ConsumerName(), ResetThreshold: w.d.cfg.ResetThreshold,
+		Owner: owner.Config{Self: w.d.cfg.Cluster, Silence: silenceIntervals * w.d.fullStateInterval().Milliseconds(),
+			Linger: linger.Milliseconds()}}
+}
+
+// noteRole reports the subscription's role, and logs a change.
+func (w *worker) noteRole(sub string, prev *exportState, step owner.Step) {
+	w.d.metrics.Role.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic, sub).Set(float64(step.Role))
+	w.mu.Lock()
+	changed := step.Role != prev.role || step.Owner != prev.owner
+	prev.role, prev.owner = step.Role, step.Owner
+	w.mu.Unlock()
+	if changed {
+		w.log.Info("subscription role", "subscription", sub, "role", step.Role.String(), "owner", step.Owner,
+			"active", step.Export.Active)
+	}
 }
 
 // reportsOf is every remote's last word on sub.
@@ -132,56 +133,36 @@ func (w *worker) reportsOf(sub string) map[string]owner.Report {
 	return out
 }
 
-// exportOne publishes what changed in sub's state since the last export: a
-// delta, or the full state on a new stream, when the consumers' presence
-// or the subscription's existence changed, and every full-state interval.
-func (w *worker) exportOne(ctx context.Context, now time.Time, sub string, mdp ackset.Position, prev *exportState, step owner.Step) error {
-	ex := step.Export
-	epoch, seq := prev.epoch, prev.seq+1
-	if !prev.current {
-		// A new stream starts with a full state. Its epoch is stored before
-		// anything carries it: a restart after a publish whose checkpoint
-		// failed must still pick a greater one.
-		epoch, seq = snapshot.NextEpoch(prev.epoch, w.epoch), 1
-		if err := w.storeExport(sub, exportRecord{epoch: epoch, set: prev.set, mem: prev.mem}, 0); err != nil {
+// publishUpdate publishes the Ready's update, a new stream's epoch stored
+// before anything carries it (a restart after a publish whose checkpoint
+// failed must still pick a greater one), then keeps the next state.
+func (w *worker) publishUpdate(ctx context.Context, now time.Time, prev *exportState, rd engine.Ready) error {
+	if rd.NewEpoch != 0 {
+		if err := w.storeExport(rd.Sub, exportRecord{epoch: rd.NewEpoch, set: prev.set, mem: prev.mem}, 0); err != nil {
 			return err
 		}
+		w.mu.Lock()
+		prev.epoch, prev.seq = rd.NewEpoch, 0
+		w.mu.Unlock()
 	}
-	changed := ex.Active != prev.active || ex.Exists == prev.deleted
-	full := !prev.current || changed || now.Sub(prev.lastFull) >= w.d.fullStateInterval()
-	delta := ackset.Diff(prev.set, ex.Acked)
-	if !full && delta.IsEmpty() {
-		return w.remember(now, sub, prev, step.Memory)
-	}
-	u := &snapshot.Update{Topic: w.topic, Subscription: sub, Sender: w.d.cfg.Cluster, Epoch: epoch,
-		Sequence: seq, Full: full, SenderMDP: mdp, SentAt: now.UnixMilli(),
-		Active: ex.Active, LastActive: ex.LastActive, Deleted: !ex.Exists}
-	var err error
-	if full {
-		u.AckSet, err = ackset.Encode(ex.Acked)
-	} else {
-		u.AckSet, err = ackset.EncodeDelta(delta)
-	}
-	if err != nil {
-		return fmt.Errorf("encoding ack set: %w", err)
-	}
-	if err := w.ctrl.publish(ctx, u); err != nil {
+	if err := w.ctrl.publish(ctx, rd.Publish); err != nil {
 		return err
 	}
-	if err := w.storeExport(sub, exportRecord{epoch: epoch, set: ex.Acked, mem: step.Memory}, u.Sequence); err != nil {
+	next := rd.Next.Stream
+	if err := w.storeExport(rd.Sub, exportRecord{epoch: next.Epoch, set: next.Set, mem: rd.Next.Memory}, next.Seq); err != nil {
 		return err
 	}
-	next := &exportState{epoch: epoch, seq: u.Sequence, set: ex.Acked, lastFull: prev.lastFull, current: true,
-		mem: step.Memory, memAt: now, active: ex.Active, deleted: !ex.Exists, role: step.Role, owner: step.Owner}
-	kind := "delta"
-	if full {
-		kind, next.lastFull = "full", now
-	}
+	es := &exportState{mem: rd.Next.Memory, memAt: now, role: prev.role, owner: prev.owner}
+	es.setStream(next)
 	w.mu.Lock()
-	w.exported[sub] = next
+	w.exported[rd.Sub] = es
 	w.mu.Unlock()
+	kind := "delta"
+	if rd.Publish.Full {
+		kind = "full"
+	}
 	w.d.metrics.UpdatesSent.WithLabelValues(w.d.cfg.Cluster, w.namespace, kind).Inc()
-	w.d.metrics.AcksExported.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic, sub).Add(float64(delta.Added.Cardinality()))
+	w.d.metrics.AcksExported.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic, rd.Sub).Add(float64(rd.Added))
 	return nil
 }
 
@@ -219,15 +200,6 @@ func (w *worker) storeExport(sub string, r exportRecord, seq uint64) error {
 	return nil
 }
 
-// indexedSet is every EntryID the runs map.
-func indexedSet(runs []ackset.Run) ackset.Set {
-	var out ackset.Set
-	for _, r := range runs {
-		_ = out.AddRange(r.Origin, r.OriginLedger, r.OriginEntry, r.OriginEntry+r.Count-1)
-	}
-	return out
-}
-
 // exportStateOf returns sub's record, from memory or the store.
 func (w *worker) exportStateOf(sub string) (*exportState, error) {
 	w.mu.Lock()
@@ -257,4 +229,15 @@ func (w *worker) exportStateOf(sub string) (*exportState, error) {
 	}
 	w.mu.Unlock()
 	return es, nil
+}
+
+// stream is the engine's view of the export state.
+func (es *exportState) stream() engine.Stream {
+	return engine.Stream{Epoch: es.epoch, Seq: es.seq, Set: es.set, LastFull: es.lastFull.UnixMilli(),
+		Current: es.current, Active: es.active, Deleted: es.deleted}
+}
+
+func (es *exportState) setStream(s engine.Stream) {
+	es.epoch, es.seq, es.set, es.current = s.Epoch, s.Seq, s.Set, s.Current
+	es.lastFull, es.active, es.deleted = time.UnixMilli(s.LastFull), s.Active, s.Deleted
 }

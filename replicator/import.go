@@ -3,11 +3,10 @@ package replicator
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
-	"github.com/subsync/subsync/ackset"
 	"github.com/subsync/subsync/cursor"
+	"github.com/subsync/subsync/engine"
 	"github.com/subsync/subsync/mapping"
 	"github.com/subsync/subsync/owner"
 	"github.com/subsync/subsync/snapshot"
@@ -49,7 +48,7 @@ func (w *worker) importUpdate(u *snapshot.Update) {
 		w.reject("gap")
 		return
 	}
-	next, added, err := mergeUpdate(is.set, u)
+	next, added, err := engine.Merge(is.set, u)
 	if err != nil {
 		w.reject("bad_payload")
 		w.d.rateLog.warn(w.log, w.d.now(), "bad_payload", "update payload rejected", "subscription", k.sub, "remoteCluster", k.remote, "err", err)
@@ -76,23 +75,6 @@ func (w *worker) importUpdate(u *snapshot.Update) {
 		w.dirty[k.sub] = true
 	}
 	w.d.metrics.AcksImported.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic, k.sub, k.remote).Add(float64(added))
-}
-
-// mergeUpdate applies a full state or delta to the previous set. Only
-// additions count as imported.
-func mergeUpdate(prev ackset.Set, u *snapshot.Update) (ackset.Set, uint64, error) {
-	if u.Full {
-		set, err := ackset.Decode(u.AckSet)
-		if err != nil {
-			return ackset.Set{}, 0, err
-		}
-		return set, set.Difference(prev).Cardinality(), nil
-	}
-	d, err := ackset.DecodeDelta(u.AckSet)
-	if err != nil {
-		return ackset.Set{}, 0, err
-	}
-	return d.Apply(prev), d.Added.Cardinality(), nil
 }
 
 func (w *worker) reject(reason string) {
@@ -162,44 +144,30 @@ func (w *worker) restoreImports() error {
 	return nil
 }
 
-// perform carries out one subscription's step: delete it, or create it
-// and make its cursor hold what the step wants (exactly, for a mirror).
-func (w *worker) perform(ctx context.Context, now time.Time, ts cursor.TopicState, runs []ackset.Run, sub string, step owner.Step) {
-	if step.Delete {
-		w.deleteMirrored(ctx, sub, step.Owner)
+// performCursor changes the local cursor as the round decided: delete it,
+// or create it and apply the plan.
+func (w *worker) performCursor(ctx context.Context, now time.Time, sub string, rd engine.Ready) {
+	if rd.Delete {
+		w.deleteMirrored(ctx, sub, rd.Step.Owner)
 		return
 	}
-	if step.Apply == owner.ApplyNone {
+	if rd.Plan == nil {
 		return
 	}
-	sources := w.sourcesOf(sub, step)
-	for _, remote := range sources {
+	for _, remote := range rd.Sources {
 		w.observeLag(now, sub, remote)
 	}
-	want, err := ackset.ToLocal(step.Want, runs)
-	if err != nil {
-		w.log.Error("translating remote state failed", "subscription", sub, "err", err)
-		return
-	}
-	opts := cursor.PlanOptions{ResetThreshold: w.d.cfg.ResetThreshold}
-	if step.Apply == owner.ApplyExact && w.tailCaughtUp(ts) && len(runs) > 0 {
-		opts.Exact, opts.Floor = true, &runs[0].Local
-	}
-	plan := cursor.PlanApply(ts, sub, want, opts)
+	plan := *rd.Plan
 	// Counted against the owner, or while several clusters are active
 	// against the first of them.
-	labels := []string{w.d.cfg.Cluster, w.namespace, w.topic, sub, step.Owner}
-	if len(sources) > 0 {
-		labels[4] = sources[0]
+	labels := []string{w.d.cfg.Cluster, w.namespace, w.topic, sub, rd.Step.Owner}
+	if len(rd.Sources) > 0 {
+		labels[4] = rd.Sources[0]
 	}
 	if plan.Skipped > 0 {
 		w.d.metrics.AcksSkipped.WithLabelValues(labels...).Add(float64(plan.Skipped))
 	}
-	if !step.Create && plan.Create {
-		// Missing here and not to be created (deleted here): nothing to do.
-		return
-	}
-	pending := pendingAcks(ts, sub, want)
+	pending := rd.Pending
 	deferred, reason := plan.Deferred, plan.Reason
 	if !deferred && (plan.Create || plan.ResetTo != nil || len(plan.Acks) > 0) {
 		res, err := w.d.applier.Apply(ctx, w.topic, sub, plan)
@@ -212,7 +180,7 @@ func (w *worker) perform(ctx context.Context, now time.Time, ts cursor.TopicStat
 		default:
 			pending = 0
 			w.d.metrics.AcksApplied.WithLabelValues(labels...).Add(float64(res.Acked))
-			if res.Reset && plan.ResetTo != nil && step.Apply == owner.ApplyExact {
+			if res.Reset && plan.ResetTo != nil && rd.Step.Apply == owner.ApplyExact {
 				w.d.metrics.MirrorResets.WithLabelValues(w.d.cfg.Cluster, w.namespace, w.topic, sub).Inc()
 			}
 		}
@@ -229,23 +197,6 @@ func (w *worker) perform(ctx context.Context, now time.Time, ts cursor.TopicStat
 		}
 	}
 	w.mu.Unlock()
-}
-
-// sourcesOf names the remotes whose sets the step applies.
-func (w *worker) sourcesOf(sub string, step owner.Step) []string {
-	if step.Role == owner.Mirrors {
-		return []string{step.Owner}
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	var out []string
-	for k, is := range w.imported {
-		if k.sub == sub && is.active && !is.deleted {
-			out = append(out, k.remote)
-		}
-	}
-	slices.Sort(out)
-	return out
 }
 
 // observeLag reports how old the applied remote state is.
@@ -288,13 +239,3 @@ func (w *worker) deleteMirrored(ctx context.Context, sub, ownerCluster string) {
 	}
 }
 
-// pendingAcks counts the wanted local entries the cursor does not have
-// yet, whatever the plan (a deferred plan carries no acks, a reset covers
-// some without listing them).
-func pendingAcks(ts cursor.TopicState, sub string, want []ackset.Range) int64 {
-	if s, ok := ts.Subscriptions[sub]; ok {
-		s.Consumers = 0
-		ts.Subscriptions = map[string]cursor.SubState{sub: s}
-	}
-	return cursor.PlanApply(ts, sub, want, cursor.PlanOptions{ResetThreshold: -1}).AckCount()
-}

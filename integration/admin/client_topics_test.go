@@ -307,8 +307,12 @@ func TestGetMessageByIDWithPulsaradmin(t *testing.T) {
 	mustOK(t, e.client.Topics().Create(plain, 0))
 	pos := e.backend.append(t, plain.String(), 3, 1_700_000_000_000)
 
-	m, err := e.client.Subscriptions().GetMessageByID(plain, pos[1].Ledger, pos[1].Entry)
+	ms, err := e.client.Subscriptions().GetMessagesByID(plain, pos[1].Ledger, pos[1].Entry)
 	mustOK(t, err)
+	if len(ms) != 1 {
+		t.Fatalf("%d messages at %s, want 1", len(ms), pos[1])
+	}
+	m := ms[0]
 	if string(m.Payload) != "payload-1" {
 		t.Fatalf("payload = %q", m.Payload)
 	}
@@ -321,7 +325,7 @@ func TestGetMessageByIDWithPulsaradmin(t *testing.T) {
 	if got := m.Properties["publish-time"]; got != "2023-11-14T22:13:20.001Z" {
 		t.Fatalf("publish-time = %q", got)
 	}
-	_, err = e.client.Subscriptions().GetMessageByID(plain, pos[2].Ledger, pos[2].Entry+5)
+	_, err = e.client.Subscriptions().GetMessagesByID(plain, pos[2].Ledger, pos[2].Entry+5)
 	wantAdminError(t, err, 404, "Message not found")
 }
 

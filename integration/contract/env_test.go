@@ -905,7 +905,7 @@ func sendBatch(t *testing.T, p pulsar.Producer, payloads []string) []pulsar.Mess
 				done <- err
 			})
 	}
-	if err := p.Flush(); err != nil {
+	if err := p.FlushWithCtx(context.Background()); err != nil {
 		t.Fatalf("flush batch: %v", err)
 	}
 	for range payloads {

@@ -139,7 +139,7 @@ func sendPropertiesBatch(t *testing.T, c *cluster, topic string, payloads []stri
 				done <- err
 			})
 	}
-	if err := prod.Flush(); err != nil {
+	if err := prod.FlushWithCtx(context.Background()); err != nil {
 		t.Fatalf("flush: %v", err)
 	}
 	for range payloads {

@@ -204,8 +204,6 @@ func (e *env) connect(cluster string) *workload.Endpoint {
 	return ep
 }
 
-func (e *env) ep(cluster string) *workload.Endpoint { return e.eps[cluster] }
-
 // daemonLogger routes a daemon's logs to stderr when SUBSYNC_TEST_LOG is
 // set, tagged with the test and the cluster.
 func daemonLogger(t *testing.T, cluster string) *slog.Logger {

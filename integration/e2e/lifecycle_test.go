@@ -101,25 +101,54 @@ func TestRewindOnOwnerIsMirrored(t *testing.T) {
 	}
 }
 
-// Finding 3: clear-backlog on the mirror never drains the owner, and the
-// mirror returns to the owner's state.
-func TestClearBacklogOnMirrorStaysLocal(t *testing.T) {
+// Finding 3: clear-backlog, skip or TTL expiry on the mirror never drain
+// the owner, and the mirror returns to the owner's state (TTL expires
+// again at its next check: the mirror undoes it each time).
+func TestLocalChangesOnMirrorStayLocal(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{})
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	defer cancel()
-	topic := e.heldState(ctx, t, "clear-on-mirror")
-	if err := e.eps[west].Admin.Subscriptions().ClearBacklogWithContext(ctx, subTopic(t, topic), synced); err != nil {
-		t.Fatal(err)
+	changes := map[string]func(ctx context.Context, t *testing.T, e *env, topic string) error{
+		"clear-backlog": func(ctx context.Context, t *testing.T, e *env, topic string) error {
+			return e.eps[west].Admin.Subscriptions().ClearBacklogWithContext(ctx, subTopic(t, topic), synced)
+		},
+		"skip": func(ctx context.Context, t *testing.T, e *env, topic string) error {
+			return e.eps[west].Admin.Subscriptions().SkipMessagesWithContext(ctx, subTopic(t, topic), synced, 5)
+		},
+		"ttl": func(ctx context.Context, _ *testing.T, e *env, topic string) error {
+			return e.eps[west].Admin.Namespaces().SetNamespaceMessageTTLWithContext(ctx, e.ns, 1)
+		},
 	}
-	if err := holdsFor(ctx, 4*time.Second, func() error {
-		return backlogs(ctx, e, topic, synced, map[string]int64{east: 10})
-	}); err != nil {
-		t.Fatalf("a clear-backlog on west reached east: %v", err)
+	for name, change := range changes {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, envOptions{})
+			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+			defer cancel()
+			topic := e.heldState(ctx, t, "local-"+name)
+			if err := change(ctx, t, e, topic); err != nil {
+				t.Fatal(err)
+			}
+			if err := holdsFor(ctx, 4*time.Second, func() error {
+				return backlogs(ctx, e, topic, synced, map[string]int64{east: 10})
+			}); err != nil {
+				t.Fatalf("a %s on west reached east: %v", name, err)
+			}
+			// West's cursor was reset back to east's state: the change
+			// happened there, and subsync undid it.
+			e.mustEventually(ctx, "west's cursor reset back", func() error {
+				n, err := metricValue(e.daemon(west).metrics, "pulsar_subsync_mirror_resets_total", "topic", topic, "subscription", synced)
+				if err == nil && n < 1 {
+					err = fmt.Errorf("mirror_resets_total %v on west", n)
+				}
+				return err
+			})
+			if name == "ttl" {
+				return // expired again at every check
+			}
+			e.mustEventually(ctx, "west back to east's state", func() error {
+				return backlogs(ctx, e, topic, synced, map[string]int64{west: 10})
+			})
+		})
 	}
-	e.mustEventually(ctx, "west back to east's state", func() error {
-		return backlogs(ctx, e, topic, synced, map[string]int64{west: 10})
-	})
 }
 
 // Finding 4: a subscription deleted on its owner is deleted on the mirror,

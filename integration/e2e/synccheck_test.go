@@ -69,16 +69,18 @@ func parseCursor(markDelete, deleted string) (cursorState, error) {
 		return cursorState{}, err
 	}
 	c := cursorState{markDelete: md}
-	body, ok := strings.CutPrefix(deleted, "[")
-	if body, ok = strings.CutSuffix(body, "]"); !ok {
+	body, open := strings.CutPrefix(deleted, "[")
+	body, closed := strings.CutSuffix(body, "]")
+	if !open || !closed {
 		return cursorState{}, fmt.Errorf("individuallyDeletedMessages %.80q: expected [...]", deleted)
 	}
 	for _, r := range strings.Split(body, ",") {
 		if r == "" {
 			continue
 		}
-		inner, ok := strings.CutPrefix(r, "(")
-		if inner, ok = strings.CutSuffix(inner, "]"); !ok {
+		inner, open := strings.CutPrefix(r, "(")
+		inner, closed := strings.CutSuffix(inner, "]")
+		if !open || !closed {
 			return cursorState{}, fmt.Errorf("range %q: expected (from..to]", r)
 		}
 		from, to, ok := strings.Cut(inner, "..")

@@ -61,7 +61,7 @@ func BenchmarkProduceConsume(b *testing.B) {
 			}
 		})
 	}
-	if err := prod.Flush(); err != nil {
+	if err := prod.FlushWithCtx(context.Background()); err != nil {
 		b.Fatal(err)
 	}
 	if err := <-done; err != nil {

@@ -50,14 +50,6 @@ func parseTopic(s string) (topicName, error) {
 	return t, nil
 }
 
-// base is the partitioned topic's name for a partition, else the name itself.
-func (t topicName) base() string {
-	if t.partition < 0 {
-		return t.full
-	}
-	return t.full[:strings.LastIndex(t.full, partitionSuffix)]
-}
-
 func partitionName(base string, i int) string {
 	return base + partitionSuffix + strconv.Itoa(i)
 }

@@ -388,16 +388,6 @@ func (c simController) StopCluster(name string) error  { return c.s.StopCluster(
 func (c simController) StartCluster(name string) error { return c.s.StartCluster(name) }
 func (c simController) Status() any                    { return c.s.Status() }
 
-// policyStore is what the broker reads of a cluster's metadata.
-type policyStore interface {
-	NamespaceExists(ns string) bool
-	ReplicationClusters(ns string) []string
-	MessageTTL(ns string) time.Duration
-	// Retains says whether the namespace's retention policy keeps consumed
-	// ledgers.
-	Retains(ns string) bool
-}
-
 // metadataPolicies reads policies from the admin metadata store.
 type metadataPolicies struct{ md *admin.Metadata }
 

@@ -137,7 +137,6 @@ type subscribeOptions struct {
 	initial    wire.InitialPosition
 	start      *ledger.Position // non-durable start (already stepped back) or admin position
 	replicated bool
-	props      map[string]string
 }
 
 // getOrCreateSubscription returns the named subscription, creating its

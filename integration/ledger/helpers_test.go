@@ -31,12 +31,3 @@ func appendN(ml *ManagedLedger, n int) []Position {
 }
 
 func pos(l, e int64) Position { return Position{Ledger: l, Entry: e} }
-
-func mustParse(t *testing.T, s string) Position {
-	t.Helper()
-	p, err := ParsePosition(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}

@@ -186,7 +186,7 @@ func setUpTopics(b *testing.B, sim *emulator.Sim, adm pulsaradmin.Client, ns str
 		for j := 0; j < 200; j++ {
 			p.SendAsync(ctx, &pulsar.ProducerMessage{Payload: []byte("x")}, nil)
 		}
-		must(b, p.Flush())
+		must(b, p.FlushWithCtx(context.Background()))
 		p.Close()
 		names = append(names, name)
 	}

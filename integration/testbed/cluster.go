@@ -62,13 +62,19 @@ func (c *Cluster) Pid() int {
 	return c.cmd.Process.Pid
 }
 
+// tmpDir is the JVM's java.io.tmpdir, inside the cluster's directory:
+// each JVM unpacks its native libraries there (RocksDB's, 13 MB, and
+// BookKeeper's checksum library) and deletes them at exit, which a
+// SIGKILL skips; under /tmp they piled up, one set per kill.
+func (c *Cluster) tmpDir() string { return filepath.Join(c.dir, "tmp") }
+
 // jvmArgs are the module openings Pulsar's own launcher passes (Netty,
 // BookKeeper and the metrics code reach into JDK internals), then the
 // standalone starter without functions worker or stream storage.
 func (c *Cluster) jvmArgs() []string {
 	args := []string{"-Xms256m", "-Xmx" + c.opts.Heap, "-XX:MaxDirectMemorySize=" + c.opts.Heap,
 		"-Dio.netty.tryReflectionSetAccessible=true",
-		"-Dlog4j2.formatMsgNoLookups=true"}
+		"-Dlog4j2.formatMsgNoLookups=true", "-Djava.io.tmpdir=" + c.tmpDir()}
 	for _, open := range []string{"java.base/java.io", "java.base/java.lang", "java.base/java.nio",
 		"java.base/java.util.zip", "java.base/jdk.internal.misc", "java.base/sun.net", "java.base/sun.nio.ch",
 		"java.management/sun.management", "jdk.management/com.sun.management.internal"} {
@@ -85,6 +91,17 @@ func (c *Cluster) jvmArgs() []string {
 // start launches the JVM on the cluster's data and waits until its broker
 // answers admin requests.
 func (c *Cluster) start(ctx context.Context) error {
+	// What a killed JVM left in its temporary directory is nobody's now.
+	if err := os.RemoveAll(c.tmpDir()); err != nil {
+		return fmt.Errorf("cluster %s: %w", c.Name, err)
+	}
+	if err := os.MkdirAll(c.tmpDir(), 0o755); err != nil {
+		return fmt.Errorf("cluster %s: %w", c.Name, err)
+	}
+	// A ZooKeeper would have expired the killed JVM's session by now.
+	if err := c.expireSessions(ctx); err != nil {
+		return err
+	}
 	if err := os.WriteFile(filepath.Join(c.dir, "standalone.conf"), []byte(brokerConfig(c, c.opts)), 0o644); err != nil {
 		return fmt.Errorf("cluster %s: writing its configuration: %w", c.Name, err)
 	}

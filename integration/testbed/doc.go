@@ -5,7 +5,9 @@
 // describe for clusters with separate configuration stores.
 //
 // It owns the brokers' processes and their faults, done for real: Kill
-// (SIGKILL the JVM), Restart (a new JVM on the same data), Pause and Resume
+// (SIGKILL the JVM), Restart (a new JVM on the same data, once the dead
+// JVM's ephemeral metadata nodes are expired, as ZooKeeper would expire
+// its session), Pause and Resume
 // (SIGSTOP and SIGCONT, which pause the cluster and its replication). A
 // running Bed can serve those faults over HTTP (Handler), so that tests in
 // another process — `go test` started by `testbed exec` — can use them.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 )
@@ -94,5 +95,25 @@ func TestFaultAPI(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown fault: %s", resp.Status)
+	}
+}
+
+func TestRocksdbJarIsFoundOnTheClassPath(t *testing.T) {
+	cp := strings.Join([]string{"/m2/org/apache/pulsar/pulsar-broker-4.0.7.jar",
+		"/m2/org/rocksdb/rocksdbjni/7.10.2/rocksdbjni-7.10.2.jar", "/m2/x/y.jar"}, string(os.PathListSeparator))
+	jar, err := rocksdbJar(cp)
+	if err != nil || jar != "/m2/org/rocksdb/rocksdbjni/7.10.2/rocksdbjni-7.10.2.jar" {
+		t.Errorf("rocksdbJar = %q, %v", jar, err)
+	}
+	if _, err := rocksdbJar("/m2/a.jar:/m2/b.jar"); err == nil {
+		t.Error("a class path without rocksdbjni accepted")
+	}
+}
+
+func TestNothingToExpireBeforeTheFirstStart(t *testing.T) {
+	// No metadata store yet: no java is run (this one does not exist).
+	c := &Cluster{Name: "east", dir: t.TempDir(), opts: Options{Java: "/nonexistent/java"}}
+	if err := c.expireSessions(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }
