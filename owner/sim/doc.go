@@ -81,7 +81,8 @@
 //	    knew then, took another cluster for the owner. Lag is inherent: a
 //	    rewind not yet heard of is not mirrored. An entry applied while
 //	    not in W is lagged where it was applied: if that cluster exports
-//	    it as the owner or an active cluster, it is its state.
+//	    it as the owner (in truth, or by the design's rule on what its
+//	    daemon knows) or an active cluster, it is its state.
 //
 // 2. Deletion (checked before every Create a daemon performs).
 //

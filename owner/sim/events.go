@@ -560,7 +560,9 @@ func (s *sim) daemonStep(c *cluster) {
 		s.checkExport(c, st.Export)
 		d.seq++
 		var lagged ackset.Set
-		if s.activeNow(c) || s.ownerNow(nil) == c.idx {
+		if s.activeNow(c) || s.ownerNow(nil) == c.idx || view == c.idx {
+			// Its state as the owner (in truth, or by the design's rule
+			// on what its daemon knows) or an active cluster.
 			lagged = c.lagged.Intersect(st.Export.Acked)
 		}
 		for _, o := range s.others(c) {

@@ -244,8 +244,9 @@ type message struct {
 	knows    []int      // the sender's knowsPrev at send time
 	view     int        // the sender's viewPrev at send time
 	epoch    int        // len(sim.dels) at send time
-	// lagged: what the sender, as the owner or an active cluster, holds
-	// that subsync applied there excused by an earlier sender's ignorance.
+	// lagged: what the sender, as the owner (in truth, or by the design's
+	// rule on what it knows) or an active cluster, holds that subsync
+	// applied there while the application did not stand behind it.
 	lagged ackset.Set
 }
 
