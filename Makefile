@@ -90,6 +90,13 @@ alerts-e2e:
 chart-check:
 	cd deploy/chartcheck && $(GO) vet ./... && $(GO) test -count=1 ./...
 
+# The seeded simulation of owner.Decide over 2 and 3 clusters (owner/sim):
+# SIM_SEEDS seeds, printing failures (with a replay command) and seeds/s.
+SIM_SEEDS ?= 100000
+.PHONY: sim
+sim:
+	$(GO) run ./owner/sim/cmd/simrun -seeds $(SIM_SEEDS)
+
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./ackset/ ./mapping/ ./snapshot/ ./integration/...
 

@@ -77,11 +77,22 @@ type Memory struct {
 	// OwnerDeleted: the owner's last word was a deletion, so a later
 	// "exists" from it is a recreation.
 	OwnerDeleted bool
-	// Mirroring: the last step mirrored the owner.
+	// DeletedOwning: it was found deleted here while this cluster owned
+	// it (the owner's deletion), so an incarnation elsewhere whose
+	// consumers were seen after this cluster's own is a recreation.
+	DeletedOwning bool
+	// Mirroring: the last step mirrored the owner (for the caller's
+	// records; Decide does not need it).
 	Mirroring bool
-	// Applied is the set subsync last made this cursor hold (mirror or
-	// union); LocalOnly the acknowledgements this cursor gained while
-	// mirroring that subsync did not apply. LocalOnly is never exported.
+	// Idle: no application consumer was attached at the last read.
+	Idle bool
+	// Applied is what the cursor holds after the last step as far as
+	// subsync knows: what it read there, or what subsync made it hold
+	// (mirror) or added (union). LocalOnly is the acknowledgements the
+	// cursor gained beyond Applied between two idle reads with no
+	// consumer's flow in between, which nobody but a local act (TTL,
+	// skip, clear-backlog, an operator) can have made. LocalOnly is never
+	// exported.
 	Applied   ackset.Set
 	LocalOnly ackset.Set
 }
@@ -116,7 +127,9 @@ type Step struct {
 	Apply  Apply
 	Want   ackset.Set
 	// Create: the subscription is missing here and must be created (at the
-	// earliest position) before Want is applied.
+	// earliest position) before Want is applied. Memory then says it
+	// exists here: a caller whose creation failed keeps its previous
+	// Memory, or the next read takes the subscription for deleted here.
 	Create bool
 	// Delete: the owner deleted the subscription; delete it here.
 	Delete bool
@@ -142,19 +155,26 @@ type Config struct {
 // from its local read, the remotes' last reports (by cluster) and its
 // memory. It is pure: equal inputs give equal steps.
 func Decide(cfg Config, now int64, local Local, remotes map[string]Report, mem Memory) Step {
+	readBefore, lastActive := mem.Known, mem.LastActive
 	mem = observe(mem, now, local)
-	self := Presence{Active: local.Exists && (local.AppConsumers > 0 || (local.LastFlow > 0 && now-local.LastFlow <= cfg.Linger)),
+	attached := local.Exists && local.AppConsumers > 0
+	self := Presence{Active: local.Exists && (attached || (local.LastFlow > 0 && now-local.LastFlow <= cfg.Linger)),
 		LastActive: mem.LastActive}
 	role, owner := roleOf(cfg, now, self, remotes)
 	step := Step{Role: role, Owner: owner}
-	if role == Mirrors && mem.Mirroring && local.Exists {
-		// What the cursor gained while mirroring beyond what subsync
-		// applied was done here by someone else: it stays local. (On the
-		// first mirroring step the cursor holds what this cluster's own
-		// consumers acknowledged before: that is theirs.)
+	if local.Exists && readBefore && mem.Idle && !attached && mem.LastActive == lastActive {
+		// No application consumer was attached at the last read, none is
+		// now and none asked for messages in between (one that attaches
+		// always does): what the cursor gained beyond what the last step
+		// left in it was done here by someone else. It stays local, on a
+		// mirror as on an owner whose consumers left, even after this
+		// cluster owns. (What the cursor held when first read is taken
+		// for its consumers'.)
 		mem.LocalOnly = mem.LocalOnly.Union(local.Acked.Difference(mem.Applied))
 	}
+	mem.Idle = !attached
 	mem.Mirroring = role == Mirrors
+	mem.Applied = local.Acked
 	step.Export = Export{Presence: self, Exists: local.Exists, Send: mem.Known || mem.Deleted}
 	if local.Exists {
 		step.Export.Acked = local.Acked.Difference(mem.LocalOnly)
@@ -164,6 +184,18 @@ func Decide(cfg Config, now int64, local Local, remotes map[string]Report, mem M
 		mem = mirror(&step, local, remotes[owner], mem)
 	case Shares:
 		mem = share(&step, cfg, now, local, remotes, mem)
+	case Owns:
+		if readBefore && !local.Exists {
+			// Found deleted here while this cluster owns it: the owner's
+			// deletion, so whatever incarnation the application starts
+			// next, anywhere, is a recreation this cluster mirrors.
+			mem.DeletedOwning = true
+		}
+	}
+	if step.Create {
+		// It exists once the caller has performed the step: gone at the
+		// next read, someone deleted it here.
+		mem.Known, mem.Deleted = true, false
 	}
 	step.Memory = mem
 	return step
@@ -189,6 +221,9 @@ func observe(mem Memory, now int64, local Local) Memory {
 		// A rewind here un-acknowledged some of them: re-acknowledged by
 		// consumers, they are theirs.
 		mem.LocalOnly = mem.LocalOnly.Intersect(local.Acked)
+		// An incarnation exists here: that the owner deleted an earlier
+		// one no longer excuses creating it again once deleted here.
+		mem.OwnerDeleted, mem.DeletedOwning = false, false
 	} else {
 		mem.LocalOnly, mem.Applied = ackset.Set{}, ackset.Set{}
 	}
@@ -232,10 +267,14 @@ func roleOf(cfg Config, now int64, self Presence, remotes map[string]Report) (Ro
 }
 
 // presenceOf is a remote's presence as it counts now: an active claim not
-// renewed within Silence has lapsed.
+// renewed within Silence has lapsed, and so has one whose sender saw its
+// consumers last more than Silence (and Linger) ago, however late it
+// arrived (an active sender's LastActive is its read, or a flow within
+// Linger of it; this compares the two clusters' clocks, as ownership
+// does).
 func presenceOf(cfg Config, now int64, r Report) Presence {
 	p := r.Presence
-	if p.Active && now-r.Received > cfg.Silence {
+	if p.Active && (now-r.Received > cfg.Silence || now-p.LastActive > cfg.Silence+cfg.Linger) {
 		p.Active = false
 	}
 	return p
@@ -248,10 +287,13 @@ func mirror(step *Step, local Local, owner Report, mem Memory) Memory {
 		step.Delete = local.Exists
 		return mem
 	}
-	if mem.OwnerDeleted {
-		// Deleted and created again on the owner: a new incarnation that
-		// may be mirrored, even where it had been deleted.
-		mem.OwnerDeleted, mem.Deleted = false, false
+	if mem.OwnerDeleted || (mem.DeletedOwning && owner.LastActive > mem.LastActive) {
+		// Deleted and created again on the owner, or the application
+		// consumes elsewhere since it was deleted here on its owner: a
+		// new incarnation that may be mirrored, even where it had been
+		// deleted. (A claim from before, however late it arrives, is no
+		// new incarnation.)
+		mem.OwnerDeleted, mem.DeletedOwning, mem.Deleted = false, false, false
 	}
 	if !local.Exists {
 		if mem.Deleted {
@@ -261,6 +303,9 @@ func mirror(step *Step, local Local, owner Report, mem Memory) Memory {
 	}
 	step.Apply, step.Want = ApplyExact, owner.Acked
 	mem.Applied = owner.Acked
+	// What the owner acknowledged is its state, whoever acknowledged it
+	// here first.
+	mem.LocalOnly = mem.LocalOnly.Difference(owner.Acked)
 	return mem
 }
 
@@ -284,5 +329,6 @@ func share(step *Step, cfg Config, now int64, local Local, remotes map[string]Re
 	step.Create = !local.Exists
 	step.Apply, step.Want = ApplyUnion, want
 	mem.Applied = mem.Applied.Union(want)
+	mem.LocalOnly = mem.LocalOnly.Difference(want)
 	return mem
 }

@@ -28,12 +28,11 @@ func passive(acked ackset.Set) Local { return Local{Exists: true, Acked: acked} 
 // pair runs one step on each of two clusters and hands each one's export
 // to the other, as the control topic would.
 type pair struct {
-	t          *testing.T
-	now        int64
-	mem        map[string]Memory
-	reports    map[string]map[string]Report // receiver -> sender -> report
-	last       map[string]Step
-	exportsRan int
+	t       *testing.T
+	now     int64
+	mem     map[string]Memory
+	reports map[string]map[string]Report // receiver -> sender -> report
+	last    map[string]Step
 }
 
 func newPair(t *testing.T) *pair {
@@ -277,5 +276,182 @@ func TestRecentFlowCountsAsActiveForLinger(t *testing.T) {
 	}
 	if s := Decide(cfg, 16_000, local, nil, Memory{}); s.Export.Active {
 		t.Fatal("a consumer that asked for messages 6 s ago still counts as active")
+	}
+}
+
+// Found by owner/sim: local changes stay local on every passive cluster,
+// not only on a mirror: a clear-backlog on the owner after its
+// consumers left is not exported.
+func TestLocalChangesOnPassiveOwnerStayLocal(t *testing.T) {
+	p := newPair(t)
+	p.step("east", active(ids(t, 0, 9)))
+	p.step("west", passive(ackset.Set{}))
+	p.step("west", passive(ids(t, 0, 9)))
+	p.step("east", passive(ids(t, 0, 9))) // consumers leave: east keeps ownership
+	east := p.step("east", passive(ids(t, 0, 49)))
+	if east.Role != Owns || !east.Export.Acked.Equal(ids(t, 0, 9)) {
+		t.Fatalf("east: %v exports %v; want owner exporting 0..9 (10..49 were cleared locally)", east.Role, east.Export.Acked)
+	}
+	if west := p.step("west", passive(ids(t, 0, 9))); !west.Want.Equal(ids(t, 0, 9)) {
+		t.Fatalf("west wants %v; want 0..9", west.Want)
+	}
+	// Consumers come back: still not theirs.
+	if east = p.step("east", active(ids(t, 0, 49))); !east.Export.Acked.Equal(ids(t, 0, 9)) {
+		t.Fatalf("east exports %v with consumers back; want 0..9", east.Export.Acked)
+	}
+}
+
+// The same before any consumer was ever seen: an operator's subscription
+// expires entries by TTL, then consumers attach.
+func TestLocalChangesBeforeAnyConsumerStayLocal(t *testing.T) {
+	p := newPair(t)
+	p.step("east", passive(ackset.Set{}))
+	p.step("east", passive(ids(t, 0, 4))) // TTL
+	east := p.step("east", active(ids(t, 0, 4)))
+	if east.Role != Owns || !east.Export.Acked.IsEmpty() {
+		t.Fatalf("east: %v exports %v; want owner exporting nothing (0..4 expired locally)", east.Role, east.Export.Acked)
+	}
+}
+
+// An acknowledgement a consumer may have made is not taken for a local
+// one: consumers attached at the last read, or a flow since.
+func TestConsumersBetweenReadsAreNotLocal(t *testing.T) {
+	p := newPair(t)
+	p.step("east", active(ids(t, 0, 4)))
+	if east := p.step("east", passive(ids(t, 0, 9))); !east.Export.Acked.Equal(ids(t, 0, 9)) {
+		t.Fatalf("east exports %v; want 0..9 (consumers were attached at the last read)", east.Export.Acked)
+	}
+	p.now += 1000
+	flowed := passive(ids(t, 0, 14))
+	flowed.LastFlow = p.now + 500 // attached, acknowledged, left between two reads
+	if east := p.step("east", flowed); !east.Export.Acked.Equal(ids(t, 0, 14)) {
+		t.Fatalf("east exports %v; want 0..14 (a consumer flowed since the last read)", east.Export.Acked)
+	}
+}
+
+// Found by owner/sim: a subscription subsync created on a
+// mirror and an operator deleted before the next read stays deleted.
+func TestCreatedThenDeletedBeforeNextReadIsNotRecreated(t *testing.T) {
+	p := newPair(t)
+	p.step("east", active(ids(t, 0, 4)))
+	if west := p.step("west", Local{}); !west.Create {
+		t.Fatalf("west: %+v; want the subscription created", west)
+	}
+	// An operator deletes it before west reads it again.
+	if west := p.step("west", Local{}); west.Create {
+		t.Fatal("west recreated a subscription an operator deleted there")
+	}
+}
+
+// Found by owner/sim: the owner deletes the subscription, the
+// mirrors follow; when the application subscribes again on another
+// cluster (a new incarnation), the old owner mirrors it.
+func TestOwnerDeletionThenRecreationElsewhereIsMirrored(t *testing.T) {
+	p := newPair(t)
+	p.step("east", active(ids(t, 0, 9)))
+	p.step("west", passive(ackset.Set{}))
+	p.step("east", Local{}) // the operator deletes it on the owner
+	if west := p.step("west", passive(ids(t, 0, 9))); !west.Delete {
+		t.Fatalf("west: %+v; want the subscription deleted", west)
+	}
+	p.step("west", Local{})
+	p.step("east", Local{})
+	p.step("west", active(ackset.Set{})) // subscribed again on west
+	east := p.step("east", Local{})
+	if east.Role != Mirrors || east.Owner != "west" || !east.Create {
+		t.Fatalf("east: %+v; want a mirror of west creating the new incarnation", east)
+	}
+}
+
+// A pitfall of that fix, found by owner/sim: a subscription deleted on a
+// mirror stays deleted there even when, the owner silent, the mirror
+// later looks like the owner (its own consumers were seen last).
+func TestMirrorDeletionStaysWhenItLaterLooksLikeTheOwner(t *testing.T) {
+	p := newPair(t)
+	p.step("east", active(ids(t, 0, 9)))
+	p.step("west", active(ids(t, 0, 9))) // seen active after east's report
+	p.step("west", passive(ids(t, 0, 9)))
+	if west := p.step("west", Local{}); west.Role != Mirrors {
+		t.Fatalf("west role %v at its deletion; want mirror of active east", west.Role)
+	}
+	p.now += 2 * silence // east falls silent: its claim lapses
+	if west := p.step("west", Local{}); west.Role != Owns || west.Create {
+		t.Fatalf("west: %+v; want the owner (seen last), creating nothing", west)
+	}
+	p.step("east", active(ids(t, 0, 9))) // east speaks again
+	if west := p.step("west", Local{}); west.Create {
+		t.Fatalf("west: %+v; recreated the subscription deleted there", west)
+	}
+}
+
+// A pitfall of the same fix, found by owner/sim: the owner's own deletion
+// is not undone by a remote's stale claim of consumers (a report sent
+// before and delivered late): only consumers seen there after this
+// cluster's own mean a new incarnation to mirror.
+func TestOwnerDeletionNotUndoneByStaleClaim(t *testing.T) {
+	p := newPair(t)
+	stale := p.now + 500 // west's consumers, seen before east's
+	p.step("east", active(ids(t, 0, 9)))
+	p.step("east", Local{}) // the owner deletes it
+	p.reports["east"]["west"] = Report{Presence: Presence{Active: true, LastActive: stale}, Exists: true,
+		Acked: ids(t, 0, 4), Received: p.now + 1000}
+	if east := p.step("east", Local{}); east.Create {
+		t.Fatalf("east: %+v; recreated the subscription deleted on it while it owned it", east)
+	}
+}
+
+// Found by owner/sim: an entry a mirror acknowledged locally
+// that the owner acknowledged too is the owner's state: it is exported
+// once the mirror owns.
+func TestLocalAckTheOwnerAlsoAckedIsTheOwners(t *testing.T) {
+	p := newPair(t)
+	p.step("east", active(ids(t, 0, 9)))
+	p.step("west", passive(ackset.Set{}))
+	p.step("west", passive(ids(t, 0, 9)))
+	p.step("west", passive(ids(t, 0, 49))) // clear-backlog on west
+	p.step("east", active(ids(t, 0, 19)))
+	p.step("west", passive(ids(t, 0, 49))) // east's 0..19 now wanted
+	p.step("west", passive(ids(t, 0, 19))) // the reset landed
+	p.step("east", passive(ids(t, 0, 19)))
+	west := p.step("west", active(ids(t, 0, 19)))
+	if west.Role != Owns || !west.Export.Acked.Equal(ids(t, 0, 19)) {
+		t.Fatalf("west: %v exports %v; want owner exporting 0..19", west.Role, west.Export.Acked)
+	}
+}
+
+// Found by owner/sim: that the owner deleted an earlier
+// incarnation does not excuse recreating a later one an operator deleted
+// on a mirror.
+func TestOldOwnerDeletionDoesNotResurrectALaterIncarnation(t *testing.T) {
+	p := newPair(t)
+	p.step("east", active(ids(t, 0, 9)))
+	p.step("west", passive(ackset.Set{}))
+	p.step("east", Local{}) // the owner deletes it
+	p.step("west", passive(ids(t, 0, 9)))
+	p.step("west", Local{})
+	p.step("west", active(ackset.Set{})) // a new incarnation, on west
+	p.step("east", Local{})
+	p.step("east", passive(ackset.Set{})) // created on east by subsync
+	p.step("west", passive(ackset.Set{}))
+	p.step("east", active(ackset.Set{})) // the consumers move to east
+	// An operator deletes it on west before west's next read.
+	if west := p.step("west", Local{}); west.Role != Mirrors || west.Create {
+		t.Fatalf("west: %+v; want a mirror of east that recreates nothing", west)
+	}
+}
+
+// Found by owner/sim: a claim of active consumers that
+// arrives late (sent long before, and nothing newer from its sender)
+// has lapsed: an active sender's LastActive is when it last saw them.
+func TestLateStaleActiveClaimLapses(t *testing.T) {
+	p := newPair(t)
+	sent := p.now // west's consumers, seen before east's
+	p.step("east", active(ids(t, 0, 9)))
+	p.step("east", passive(ids(t, 0, 9)))
+	p.now += 3 * silence
+	p.reports["east"]["west"] = Report{Presence: Presence{Active: true, LastActive: sent}, Exists: true,
+		Acked: ids(t, 0, 19), Received: p.now}
+	if east := p.step("east", passive(ids(t, 0, 9))); east.Role != Owns || east.Apply != ApplyNone {
+		t.Fatalf("east: %v %v %v; want the owner (west's claim is over %d s old), applying nothing", east.Role, east.Apply, east.Want, 3*silence/1000)
 	}
 }
