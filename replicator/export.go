@@ -69,8 +69,8 @@ func (w *worker) subscriptionsOf(ts cursor.TopicState) []string {
 	return out
 }
 
-// syncOne performs one subscription's Ready: publish (after persisting a
-// new stream's epoch), keep the next state, then change the cursor.
+// syncOne performs one subscription's Ready: change the cursor, then
+// publish (after persisting a new stream's epoch) and keep the next state.
 func (w *worker) syncOne(ctx context.Context, now time.Time, cfg engine.Config, r engine.Read, sub string, export bool) {
 	prev, err := w.exportStateOf(sub)
 	if err != nil {
@@ -88,6 +88,12 @@ func (w *worker) syncOne(ctx context.Context, now time.Time, cfg engine.Config, 
 		return
 	}
 	w.noteRole(sub, prev, rd.Step)
+	if !w.performCursor(ctx, now, sub, rd) {
+		// The subscription the step created does not exist: the decision
+		// took it for created, so the next read would find it "deleted
+		// here". Keep the previous memory; the next round decides again.
+		rd.Next.Memory = prev.mem
+	}
 	if rd.Publish != nil {
 		if err := w.publishUpdate(ctx, now, prev, rd); err != nil {
 			w.log.Warn("export failed", "subscription", sub, "err", err)
@@ -95,7 +101,6 @@ func (w *worker) syncOne(ctx context.Context, now time.Time, cfg engine.Config, 
 	} else if err := w.remember(now, sub, prev, rd.Next.Memory); err != nil {
 		w.log.Warn("keeping subscription state failed", "subscription", sub, "err", err)
 	}
-	w.performCursor(ctx, now, sub, rd)
 }
 
 func (w *worker) engineConfig() engine.Config {
@@ -185,7 +190,8 @@ func (w *worker) remember(now time.Time, sub string, prev *exportState, mem owne
 // sameMemory compares everything but LastActive.
 func sameMemory(a, b owner.Memory) bool {
 	return a.Known == b.Known && a.Deleted == b.Deleted && a.OwnerDeleted == b.OwnerDeleted &&
-		a.Mirroring == b.Mirroring && a.Applied.Equal(b.Applied) && a.LocalOnly.Equal(b.LocalOnly)
+		a.DeletedOwning == b.DeletedOwning && a.Idle == b.Idle && a.Mirroring == b.Mirroring &&
+		a.Applied.Equal(b.Applied) && a.LocalOnly.Equal(b.LocalOnly)
 }
 
 // storeExport checkpoints sub's record.

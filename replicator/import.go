@@ -145,15 +145,16 @@ func (w *worker) restoreImports() error {
 }
 
 // performCursor changes the local cursor as the round decided: delete it,
-// or create it and apply the plan.
-func (w *worker) performCursor(ctx context.Context, now time.Time, sub string, rd engine.Ready) {
+// or create it and apply the plan. It reports false when a creation the
+// plan needed failed.
+func (w *worker) performCursor(ctx context.Context, now time.Time, sub string, rd engine.Ready) bool {
 	w.noteSources(sub, rd.Sources)
 	if rd.Delete {
 		w.deleteMirrored(ctx, sub, rd.Step.Owner)
-		return
+		return true
 	}
 	if rd.Plan == nil {
-		return
+		return true
 	}
 	plan := *rd.Plan
 	// Counted against the owner, or while several clusters are active
@@ -167,8 +168,10 @@ func (w *worker) performCursor(ctx context.Context, now time.Time, sub string, r
 	}
 	pending := rd.Pending
 	deferred, reason := plan.Deferred, plan.Reason
+	created := true
 	if !deferred && (plan.Create || plan.ResetTo != nil || len(plan.Acks) > 0) {
 		res, err := w.d.applier.Apply(ctx, w.topic, sub, plan)
+		created = !plan.Create || res.Created || err == nil
 		switch {
 		case err != nil:
 			w.d.metrics.ApplyErrors.WithLabelValues(labels...).Inc()
@@ -196,6 +199,7 @@ func (w *worker) performCursor(ctx context.Context, now time.Time, sub string, r
 	}
 	w.mu.Unlock()
 	w.noteApplied(now, sub, pending)
+	return created
 }
 
 // tailCaughtUp: the tail index covers the topic up to its LAC, so every

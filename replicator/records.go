@@ -38,6 +38,8 @@ const (
 	flagOwnerDeleted
 	flagMirroring
 	flagActive
+	flagDeletedOwning
+	flagIdle
 )
 
 func encodeExport(r exportRecord) ([]byte, error) {
@@ -45,7 +47,8 @@ func encodeExport(r exportRecord) ([]byte, error) {
 	out = binary.AppendVarint(out, r.epoch)
 	out = binary.AppendVarint(out, r.mem.LastActive)
 	out = append(out, flags(r.mem.Known, flagKnown)|flags(r.mem.Deleted, flagDeleted)|
-		flags(r.mem.OwnerDeleted, flagOwnerDeleted)|flags(r.mem.Mirroring, flagMirroring))
+		flags(r.mem.OwnerDeleted, flagOwnerDeleted)|flags(r.mem.Mirroring, flagMirroring)|
+		flags(r.mem.DeletedOwning, flagDeletedOwning)|flags(r.mem.Idle, flagIdle))
 	return appendSets(out, r.set, r.mem.Applied, r.mem.LocalOnly)
 }
 
@@ -61,6 +64,7 @@ func decodeExport(b []byte) (exportRecord, error) {
 	f := d.byte()
 	r.mem.Known, r.mem.Deleted = f&flagKnown != 0, f&flagDeleted != 0
 	r.mem.OwnerDeleted, r.mem.Mirroring = f&flagOwnerDeleted != 0, f&flagMirroring != 0
+	r.mem.DeletedOwning, r.mem.Idle = f&flagDeletedOwning != 0, f&flagIdle != 0
 	r.set, r.mem.Applied, r.mem.LocalOnly = d.set(), d.set(), d.set()
 	return r, d.finish()
 }
