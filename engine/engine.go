@@ -45,6 +45,14 @@ type Subscription struct {
 	Stream  Stream
 	Memory  owner.Memory
 	Reports map[string]owner.Report // by remote cluster
+	// Seen is what the last read showed of the application consumers.
+	Seen Seen
+}
+
+// Seen is one read's view of the application consumers.
+type Seen struct {
+	Consumers int
+	LastFlow  int64
 }
 
 // Read is one read of the topic, shared by its subscriptions.
@@ -95,6 +103,9 @@ func Decide(cfg Config, r Read, sub string, s Subscription, export bool) (Ready,
 			return rd, nil
 		}
 	}
+	if exists {
+		rd.Next.Seen = Seen{Consumers: st.AppConsumers(cfg.AckConsumer), LastFlow: st.LastFlow}
+	}
 	live := LiveRuns(r.Topic, r.Runs)
 	local, err := localView(cfg, sub, st, exists, live, s)
 	if err != nil {
@@ -128,9 +139,24 @@ func localView(cfg Config, sub string, st cursor.SubState, exists bool, live []a
 	if s.Memory.Known {
 		local.Acked = set.Union(s.Stream.Set.Difference(IndexedSet(live)))
 	}
-	local.AppConsumers = st.AppConsumers(cfg.AckConsumer)
+	local.AppConsumers = attachedAround(st.AppConsumers(cfg.AckConsumer), st.LastFlow, s.Seen)
 	local.LastFlow = st.LastFlow
 	return local, nil
+}
+
+// attachedAround makes a read's consumers count for the whole stretch its
+// cursor may reflect. owner.Decide takes a read as one instant; a read of
+// Pulsar is two calls, the cursor (internalStats) before the consumers
+// (stats), so a consumer can acknowledge into this cursor and be gone
+// from this consumer list: present at the last read (it may have gone
+// just before this one's list), or asking for messages since (it attached
+// after the last list). Either way it counts as attached here, so what the
+// cursor gained is never taken for a local act.
+func attachedAround(consumers int, lastFlow int64, prev Seen) int {
+	if consumers == 0 && (prev.Consumers > 0 || lastFlow > prev.LastFlow) {
+		return 1
+	}
+	return consumers
 }
 
 // planExport decides the update to publish: a delta, or a full state on a

@@ -193,3 +193,28 @@ func TestQuietRoundPublishesNothing(t *testing.T) {
 		t.Fatal("no full state after FullEvery")
 	}
 }
+
+// A read takes the cursor before the consumers: consumers that were listed
+// at the last read, or asked for messages since, may have acknowledged
+// into this cursor and left before this list. What the cursor gained is
+// theirs, never a local act, and the owner exports it.
+func TestConsumersGoneBetweenCursorAndListAreNotLocalActs(t *testing.T) {
+	subs := func(mdp ackset.Position) map[string]cursor.SubState {
+		return map[string]cursor.SubState{"billing": {MarkDelete: mdp, Type: "Shared", LastFlow: 900}}
+	}
+	// Read 1: consumers asked for messages (flow 900) and are gone.
+	s := Subscription{}
+	rd := decide(t, "east", read(1000, subs(pos(1, 9))), s)
+	s = Subscription{Stream: rd.Next.Stream, Memory: rd.Next.Memory, Seen: rd.Next.Seen}
+	// Read 2: their last acknowledgements reached the cursor after read 1.
+	rd = decide(t, "east", read(2000, subs(pos(1, 39))), s)
+	if !rd.Next.Memory.LocalOnly.IsEmpty() || !rd.Step.Export.Acked.Equal(eastIDs(t, 0, 39)) {
+		t.Fatalf("local-only %v, exported %v; want the consumers' 3:0..39 exported", rd.Next.Memory.LocalOnly, rd.Step.Export.Acked)
+	}
+	s = Subscription{Stream: rd.Next.Stream, Memory: rd.Next.Memory, Seen: rd.Next.Seen}
+	// Read 3: quiet since read 1; a skip acknowledged 40..44 here.
+	rd = decide(t, "east", read(3000, subs(pos(1, 44))), s)
+	if !rd.Next.Memory.LocalOnly.Equal(eastIDs(t, 40, 44)) {
+		t.Fatalf("local-only %v; want the skipped 3:40..44", rd.Next.Memory.LocalOnly)
+	}
+}

@@ -77,7 +77,10 @@ func (w *worker) syncOne(ctx context.Context, now time.Time, cfg engine.Config, 
 		w.log.Warn("sync failed", "subscription", sub, "err", err)
 		return
 	}
-	rd, err := engine.Decide(cfg, r, sub, engine.Subscription{Stream: prev.stream(), Memory: prev.mem, Reports: w.reportsOf(sub)}, export)
+	w.mu.Lock()
+	seen := prev.seen
+	w.mu.Unlock()
+	rd, err := engine.Decide(cfg, r, sub, engine.Subscription{Stream: prev.stream(), Memory: prev.mem, Reports: w.reportsOf(sub), Seen: seen}, export)
 	switch {
 	case err != nil:
 		w.log.Error("sync round failed", "subscription", sub, "err", err)
@@ -88,6 +91,9 @@ func (w *worker) syncOne(ctx context.Context, now time.Time, cfg engine.Config, 
 		return
 	}
 	w.noteRole(sub, prev, rd.Step)
+	w.mu.Lock()
+	prev.seen = rd.Next.Seen
+	w.mu.Unlock()
 	if !w.performCursor(ctx, now, sub, rd) {
 		// The subscription the step created does not exist: the decision
 		// took it for created, so the next read would find it "deleted

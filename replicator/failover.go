@@ -150,7 +150,7 @@ func (w *worker) failoverSub(nowMs int64, fr freshRead, sub string, o FailoverOp
 		return notReady(err.Error())
 	}
 	w.mu.Lock()
-	s := engine.Subscription{Stream: prev.stream(), Memory: prev.mem}
+	s := engine.Subscription{Stream: prev.stream(), Memory: prev.mem, Seen: prev.seen}
 	w.mu.Unlock()
 	s.Reports = w.reportsOf(sub)
 	lac := fr.ts.LastConfirmed

@@ -10,6 +10,7 @@ import (
 
 	"github.com/subsync/subsync/ackset"
 	"github.com/subsync/subsync/cursor"
+	"github.com/subsync/subsync/engine"
 	"github.com/subsync/subsync/owner"
 	"github.com/subsync/subsync/snapshot"
 )
@@ -78,9 +79,11 @@ type exportState struct {
 	active, deleted bool
 	mem             owner.Memory
 	memAt           time.Time // when mem was last stored
-	// role and owner are the last decision's, for reports.
+	// role and owner are the last decision's, for reports; seen is what
+	// the last read showed of the consumers (not stored).
 	role  owner.Role
 	owner string
+	seen  engine.Seen
 }
 
 // importState is a remote cluster's last known acked set for one
