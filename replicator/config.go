@@ -49,6 +49,9 @@ type Config struct {
 	// a hung admin call holds its topic's loop and an admin slot that long
 	// at most, whatever HTTP client the admin API was given.
 	AdminTimeout time.Duration
+	// AdminConcurrency bounds the cursor reads in flight at once
+	// (default 8, pulsaradmin's idle connections per host being 10).
+	AdminConcurrency int
 	// ResetThreshold: a forward jump of the mark-delete position by at least
 	// this many entries, on a subscription with no consumers attached, is
 	// applied by reset-cursor instead of individual acks (default 10000;
@@ -89,6 +92,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.AdminTimeout <= 0 {
 		c.AdminTimeout = 10 * time.Second
+	}
+	if c.AdminConcurrency <= 0 {
+		c.AdminConcurrency = defaultAdminConcurrency
 	}
 	if c.LeaseInterval <= 0 {
 		c.LeaseInterval = time.Second

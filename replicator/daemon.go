@@ -88,8 +88,9 @@ type nsWork struct {
 	discovered atomic.Bool
 }
 
-// adminConcurrency matches pulsaradmin's idle connections per host (10).
-const adminConcurrency = 8
+// defaultAdminConcurrency stays below pulsaradmin's idle connections per
+// host (10).
+const defaultAdminConcurrency = 8
 
 // slots is a counting semaphore.
 type slots chan struct{}
@@ -128,7 +129,7 @@ func New(cfg Config, deps Deps) (*Daemon, error) {
 		cfg: cfg, deps: deps, now: deps.Now, metrics: deps.Metrics, admin: adm,
 		log:        deps.Logger.With("cluster", cfg.Cluster),
 		applier:    cursor.NewApplier(deps.Client, adm, cursor.ApplierOptions{}),
-		adminSlots: make(slots, adminConcurrency),
+		adminSlots: make(slots, cfg.AdminConcurrency),
 		rateLog:    newRateLog(rejectLogEvery),
 		epoch:      deps.Now().UnixMilli(),
 		instance:   instanceName(cfg.Cluster),

@@ -9,7 +9,17 @@ import (
 	"time"
 
 	adminauth "github.com/apache/pulsar-client-go/pulsaradmin/pkg/admin/auth"
+	"golang.org/x/time/rate"
 )
+
+// adminLimiter paces admin requests at perSecond (bursts of up to one
+// second's worth); nil when perSecond is 0 (no limit).
+func adminLimiter(perSecond int) *rate.Limiter {
+	if perSecond <= 0 {
+		return nil
+	}
+	return rate.NewLimiter(rate.Limit(perSecond), perSecond)
+}
 
 // boundedProvider gives every admin REST call a deadline and caps its
 // response body. pulsaradmin's own http.Client waits 5 minutes and reads
@@ -19,12 +29,21 @@ type boundedProvider struct {
 	adminauth.Provider
 	timeout  time.Duration
 	maxBytes int64
+	// limiter paces every admin request (adminRate); nil: no limit.
+	limiter *rate.Limiter
 }
 
 // ErrAdminResponseTooLarge is the error of a response over the cap.
 var ErrAdminResponseTooLarge = errors.New("admin response too large")
 
 func (b boundedProvider) RoundTrip(req *http.Request) (*http.Response, error) {
+	if b.limiter != nil {
+		// Waiting for its turn is the caller's time, not the call's: the
+		// deadline starts when the request goes out.
+		if err := b.limiter.Wait(req.Context()); err != nil {
+			return nil, fmt.Errorf("admin %s %s: waiting for the admin request rate (adminRate): %w", req.Method, req.URL.Path, err)
+		}
+	}
 	ctx, cancel := context.WithTimeout(req.Context(), b.timeout)
 	resp, err := b.Provider.RoundTrip(req.WithContext(ctx))
 	if err != nil {

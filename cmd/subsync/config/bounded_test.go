@@ -1,9 +1,11 @@
 package config
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -62,5 +64,54 @@ func TestAdminBoundsAreValidated(t *testing.T) {
 	_, err := Load(Sources{File: path})
 	if err == nil || !strings.Contains(err.Error(), "adminTimeout") || !strings.Contains(err.Error(), "adminMaxResponseBytes") {
 		t.Fatalf("Load: %v; want errors naming adminTimeout and adminMaxResponseBytes", err)
+	}
+}
+
+// adminRate paces every admin request: with one request per second, the
+// first goes out and the second cannot within its caller's shorter
+// deadline.
+func TestAdminRequestsArePaced(t *testing.T) {
+	var served atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		served.Add(1)
+		_, _ = w.Write([]byte(`["public/default"]`))
+	}))
+	defer srv.Close()
+	f := newFixture(t)
+	c := loadWith(t, f, map[string]any{"webServiceUrl": srv.URL, "adminRate": 1})
+	client, err := c.AdminHTTPClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/admin/v2/namespaces/public", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := client.Do(req)
+		if err == nil {
+			_ = resp.Body.Close()
+		}
+		return err
+	}
+	if err := get(); err != nil {
+		t.Fatalf("first request: %v", err)
+	}
+	if err := get(); err == nil || !strings.Contains(err.Error(), "adminRate") {
+		t.Fatalf("second request within the same second: %v; want it held back by adminRate", err)
+	}
+	if n := served.Load(); n != 1 {
+		t.Fatalf("the server saw %d requests; want 1", n)
+	}
+}
+
+func TestAdminRateAndConcurrencyAreValidated(t *testing.T) {
+	f := newFixture(t)
+	path, _ := f.yamlFile(with(f.base(), map[string]any{"adminRate": -1, "adminConcurrency": 0}))
+	_, err := Load(Sources{File: path})
+	if err == nil || !strings.Contains(err.Error(), "adminRate") || !strings.Contains(err.Error(), "adminConcurrency") {
+		t.Fatalf("Load: %v; want errors naming adminRate and adminConcurrency", err)
 	}
 }

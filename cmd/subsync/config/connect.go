@@ -39,6 +39,7 @@ func (c *Config) ReplicatorConfig() replicator.Config {
 		DiscoveryInterval:    c.DiscoveryInterval,
 		ResetThreshold:       int64(c.ResetThreshold),
 		AdminTimeout:         c.AdminTimeout,
+		AdminConcurrency:     c.AdminConcurrency,
 	}
 }
 
@@ -123,7 +124,8 @@ func (c *Config) boundedAdminTransport() (boundedProvider, error) {
 	if err != nil {
 		return boundedProvider{}, fmt.Errorf("admin.auth (%s): %w", c.Admin.Auth.Method, err)
 	}
-	return boundedProvider{Provider: provider, timeout: c.AdminTimeout, maxBytes: int64(c.AdminMaxResponseBytes)}, nil
+	return boundedProvider{Provider: provider, timeout: c.AdminTimeout, maxBytes: int64(c.AdminMaxResponseBytes),
+		limiter: adminLimiter(c.AdminRate)}, nil
 }
 
 func adminProvider(a Auth, transport *http.Transport) (adminauth.Provider, error) {

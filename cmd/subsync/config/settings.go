@@ -38,7 +38,11 @@ type Config struct {
 
 	// AdminTimeout bounds every admin REST call; AdminMaxResponseBytes
 	// caps every admin response body.
-	AdminTimeout          time.Duration
+	AdminTimeout time.Duration
+	// AdminRate paces admin requests (per second, 0: no limit);
+	// AdminConcurrency bounds the cursor reads in flight at once.
+	AdminRate             int
+	AdminConcurrency      int
 	AdminMaxResponseBytes int
 
 	// MetricsAddress is the HTTP listener for /metrics, /healthz and
@@ -231,6 +235,10 @@ func settings() []setting {
 			field: func(c *Config) any { return &c.AdminTimeout }},
 		{key: "adminMaxResponseBytes", def: "67108864", doc: "largest admin REST response body accepted, in bytes",
 			field: func(c *Config) any { return &c.AdminMaxResponseBytes }},
+		{key: "adminRate", def: "0", doc: "admin requests per second this daemon sends at most (bursts of one second's worth); 0: no limit",
+			field: func(c *Config) any { return &c.AdminRate }},
+		{key: "adminConcurrency", def: "8", doc: "cursor reads in flight at once (pulsaradmin keeps 10 idle connections per host)",
+			field: func(c *Config) any { return &c.AdminConcurrency }},
 		{key: "metricsAddress", def: DefaultMetricsAddress, doc: "HTTP listener for /metrics, /healthz and /readyz",
 			field: func(c *Config) any { return &c.MetricsAddress }},
 		{key: "exposeTopicLevelMetrics", def: "true", doc: "one series per topic partition and subscription; false exports namespace aggregates only (for clusters with many topics)",

@@ -311,6 +311,12 @@ func (c *Config) validateTimings(p *problems) {
 	if c.AdminMaxResponseBytes < 1<<20 {
 		p.add("adminMaxResponseBytes", "%d; expected at least 1048576 (1 MiB): internalStats of a busy topic is large", c.AdminMaxResponseBytes)
 	}
+	if c.AdminRate < 0 || c.AdminRate > 1_000_000 {
+		p.add("adminRate", "%d; expected requests per second between 0 (no limit) and 1000000", c.AdminRate)
+	}
+	if c.AdminConcurrency < 1 || c.AdminConcurrency > 1024 {
+		p.add("adminConcurrency", "%d; expected between 1 and 1024", c.AdminConcurrency)
+	}
 	if c.ResetThreshold == 0 {
 		p.add("resetThreshold", "0 is ambiguous; expected a positive number of entries, or a negative one to never reset")
 	}
