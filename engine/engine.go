@@ -55,14 +55,25 @@ type Seen struct {
 	LastFlow  int64
 }
 
-// Read is one read of the topic, shared by its subscriptions.
+// Read is one read of the topic, shared by its subscriptions; NewRead
+// makes one.
 type Read struct {
-	Now   int64 // unix ms
-	Topic cursor.TopicState
-	// Runs is the tail index. TailCaughtUp: it covers the topic up to the
+	now   int64 // unix ms
+	topic cursor.TopicState
+	// runs is the tail index; tailCaughtUp: it covers the topic up to the
 	// LAC, so every local position is one it can judge.
-	Runs         []ackset.Run
-	TailCaughtUp bool
+	runs         []ackset.Run
+	tailCaughtUp bool
+	// live and indexed are derived from runs once for all subscriptions:
+	// the runs in ledgers the topic still has (LiveRuns) and what they map.
+	live    []ackset.Run
+	indexed ackset.Set
+}
+
+// NewRead prepares a read of the topic at now (unix ms) for Decide.
+func NewRead(now int64, ts cursor.TopicState, runs []ackset.Run, tailCaughtUp bool) Read {
+	live := LiveRuns(ts, runs)
+	return Read{now: now, topic: ts, runs: runs, tailCaughtUp: tailCaughtUp, live: live, indexed: IndexedSet(live)}
 }
 
 // Ready is what one round does for one subscription, in this order:
@@ -96,25 +107,22 @@ type Ready struct {
 // not).
 func Decide(cfg Config, r Read, sub string, s Subscription, export bool) (Ready, error) {
 	rd := Ready{Sub: sub, Next: s}
-	st, exists := r.Topic.Subscriptions[sub]
+	st, exists := r.topic.Subscriptions[sub]
 	if exists {
-		if err := r.Topic.CheckCursor(st); err != nil {
+		if err := r.topic.CheckCursor(st); err != nil {
 			rd.Refused = err
 			return rd, nil
 		}
-	}
-	if exists {
 		rd.Next.Seen = Seen{Consumers: st.AppConsumers(cfg.AckConsumer), LastFlow: st.LastFlow}
 	}
-	live := LiveRuns(r.Topic, r.Runs)
-	local, err := localView(cfg, sub, st, exists, live, s)
+	local, err := localView(cfg, sub, st, exists, r, s)
 	if err != nil {
 		return rd, err
 	}
-	rd.Step = owner.Decide(cfg.Owner, r.Now, local, s.Reports, s.Memory)
+	rd.Step = owner.Decide(cfg.Owner, r.now, local, s.Reports, s.Memory)
 	rd.Next.Memory = rd.Step.Memory
 	if export && rd.Step.Export.Send {
-		if err := planExport(cfg, r.Now, sub, st.MarkDelete, &rd); err != nil {
+		if err := planExport(cfg, r.now, sub, st.MarkDelete, &rd); err != nil {
 			return rd, err
 		}
 	}
@@ -122,12 +130,12 @@ func Decide(cfg Config, r Read, sub string, s Subscription, export bool) (Ready,
 }
 
 // localView is the owner decision's view of the local subscription.
-func localView(cfg Config, sub string, st cursor.SubState, exists bool, live []ackset.Run, s Subscription) (owner.Local, error) {
+func localView(cfg Config, sub string, st cursor.SubState, exists bool, r Read, s Subscription) (owner.Local, error) {
 	local := owner.Local{Exists: exists}
 	if !exists {
 		return local, nil
 	}
-	set, err := ackset.FromCursor(st.MarkDelete, st.Deleted, live)
+	set, err := ackset.FromCursor(st.MarkDelete, st.Deleted, r.live)
 	if err != nil {
 		return local, fmt.Errorf("subscription %q: translating cursor: %w", sub, err)
 	}
@@ -137,7 +145,7 @@ func localView(cfg Config, sub string, st cursor.SubState, exists bool, live []a
 	// subscription: what the deleted one acknowledged is not its own.
 	local.Acked = set
 	if s.Memory.Known {
-		local.Acked = set.Union(s.Stream.Set.Difference(IndexedSet(live)))
+		local.Acked = set.Union(s.Stream.Set.Difference(r.indexed))
 	}
 	local.AppConsumers = attachedAround(st.AppConsumers(cfg.AckConsumer), st.LastFlow, s.Seen)
 	local.LastFlow = st.LastFlow
@@ -212,21 +220,21 @@ func planCursor(cfg Config, r Read, sub string, rd *Ready) error {
 	if step.Apply == owner.ApplyNone {
 		return nil
 	}
-	rd.Sources = sources(step, rd.Next.Reports, cfg.Owner, r.Now)
-	want, err := ackset.ToLocal(step.Want, r.Runs)
+	rd.Sources = sources(step, rd.Next.Reports, cfg.Owner, r.now)
+	want, err := ackset.ToLocal(step.Want, r.runs)
 	if err != nil {
 		return fmt.Errorf("subscription %q: translating the state to apply: %w", sub, err)
 	}
 	opts := cursor.PlanOptions{ResetThreshold: cfg.ResetThreshold}
-	if step.Apply == owner.ApplyExact && r.TailCaughtUp && len(r.Runs) > 0 {
-		opts.Exact, opts.Floor = true, &r.Runs[0].Local
+	if step.Apply == owner.ApplyExact && r.tailCaughtUp && len(r.runs) > 0 {
+		opts.Exact, opts.Floor = true, &r.runs[0].Local
 	}
-	plan := cursor.PlanApply(r.Topic, sub, want, opts)
+	plan := cursor.PlanApply(r.topic, sub, want, opts)
 	if plan.Create && !step.Create {
 		// Missing here and not to be created (deleted here).
 		return nil
 	}
-	rd.Plan, rd.Pending = &plan, pendingAcks(r.Topic, sub, want)
+	rd.Plan, rd.Pending = &plan, pendingAcks(r.topic, sub, want)
 	return nil
 }
 

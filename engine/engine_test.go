@@ -33,9 +33,12 @@ func cfgOf(cluster string) Config {
 		Owner: owner.Config{Self: cluster, Silence: 90_000, Linger: 30_000}}
 }
 
+func topicOf(subs map[string]cursor.SubState) cursor.TopicState {
+	return cursor.TopicState{LastConfirmed: pos(1, 49), Ledgers: []cursor.Ledger{{ID: 1}}, Subscriptions: subs}
+}
+
 func read(now int64, subs map[string]cursor.SubState) Read {
-	return Read{Now: now, Runs: runs, TailCaughtUp: true, Topic: cursor.TopicState{LastConfirmed: pos(1, 49),
-		Ledgers: []cursor.Ledger{{ID: 1}}, Subscriptions: subs}}
+	return NewRead(now, topicOf(subs), runs, true)
 }
 
 func withConsumer(mdp ackset.Position) cursor.SubState {
@@ -135,9 +138,9 @@ func TestClearBacklogOnMirrorIsUndoneAndNotExported(t *testing.T) {
 // Finding 1: a recreated topic's old runs never count under a new
 // mark-delete position.
 func TestRunsOfAGoneLedgerAreNotAcknowledged(t *testing.T) {
-	r := read(1000, map[string]cursor.SubState{"billing": withConsumer(pos(7, -1))})
-	r.Topic.Ledgers, r.Topic.LastConfirmed = []cursor.Ledger{{ID: 7}}, pos(7, -1)
-	rd := decide(t, "west", r, Subscription{})
+	ts := topicOf(map[string]cursor.SubState{"billing": withConsumer(pos(7, -1))})
+	ts.Ledgers, ts.LastConfirmed = []cursor.Ledger{{ID: 7}}, pos(7, -1)
+	rd := decide(t, "west", NewRead(1000, ts, runs, true), Subscription{})
 	if got := publishedSet(t, rd.Publish); !got.IsEmpty() {
 		t.Fatalf("published %v; want nothing acknowledged", got)
 	}
@@ -172,8 +175,7 @@ func TestRefusedCursorDoesNothing(t *testing.T) {
 // A mirror never resets back while its tail has not judged every entry.
 func TestNoExactPlanBeforeTheTailCaughtUp(t *testing.T) {
 	east := decide(t, "east", read(1000, map[string]cursor.SubState{"billing": withConsumer(pos(1, 9))}), Subscription{})
-	r := read(1002, map[string]cursor.SubState{"billing": idle(pos(1, 49))})
-	r.TailCaughtUp = false
+	r := NewRead(1002, topicOf(map[string]cursor.SubState{"billing": idle(pos(1, 49))}), runs, false)
 	west := decide(t, "west", r, Subscription{Reports: map[string]owner.Report{"east": received(t, owner.Report{}, east.Publish, 1001)}})
 	if west.Plan != nil && west.Plan.ResetTo != nil {
 		t.Fatalf("west's plan %v resets before the tail caught up", west.Plan)
@@ -181,15 +183,13 @@ func TestNoExactPlanBeforeTheTailCaughtUp(t *testing.T) {
 }
 
 func TestQuietRoundPublishesNothing(t *testing.T) {
-	r := read(1000, map[string]cursor.SubState{"billing": withConsumer(pos(1, 9))})
-	first := decide(t, "east", r, Subscription{})
-	r.Now = 2000
-	again := decide(t, "east", r, Subscription{Stream: first.Next.Stream, Memory: first.Next.Memory})
+	subs := map[string]cursor.SubState{"billing": withConsumer(pos(1, 9))}
+	first := decide(t, "east", read(1000, subs), Subscription{})
+	again := decide(t, "east", read(2000, subs), Subscription{Stream: first.Next.Stream, Memory: first.Next.Memory})
 	if again.Publish != nil {
 		t.Fatalf("published %+v with nothing changed", again.Publish)
 	}
-	r.Now = 1000 + 30_000
-	if full := decide(t, "east", r, Subscription{Stream: first.Next.Stream, Memory: first.Next.Memory}); full.Publish == nil || !full.Publish.Full {
+	if full := decide(t, "east", read(1000+30_000, subs), Subscription{Stream: first.Next.Stream, Memory: first.Next.Memory}); full.Publish == nil || !full.Publish.Full {
 		t.Fatal("no full state after FullEvery")
 	}
 }

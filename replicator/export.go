@@ -35,7 +35,7 @@ const lastActiveEvery = 10 * time.Second
 // export says whether the round may publish; only, when non-nil, limits
 // it to those subscriptions.
 func (w *worker) syncAll(ctx context.Context, now time.Time, ts cursor.TopicState, runs []ackset.Run, export bool, only map[string]bool) {
-	r := engine.Read{Now: now.UnixMilli(), Topic: ts, Runs: runs, TailCaughtUp: w.tailCaughtUp(ts)}
+	r := engine.NewRead(now.UnixMilli(), ts, runs, w.tailCaughtUp(ts))
 	cfg := w.engineConfig()
 	for _, sub := range w.subscriptionsOf(ts) {
 		if only == nil || only[sub] {

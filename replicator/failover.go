@@ -119,12 +119,13 @@ func (w *worker) failover(ctx context.Context, o FailoverOptions) topicCheck {
 		return topicCheck{problem: fmt.Sprintf("cannot read the cursors now: %v", err)}
 	}
 	now := w.d.now()
+	r := engine.NewRead(now.UnixMilli(), fr.ts, fr.runs, caughtUp(fr.tail, fr.tailStarted, fr.ts.LastConfirmed))
 	var out []FailoverSubscription
 	for _, sub := range sortedKeys(fr.ts.Subscriptions) {
 		if !w.d.subscriptionInScope(sub) {
 			continue
 		}
-		out = append(out, w.failoverSub(now.UnixMilli(), fr, sub, o)...)
+		out = append(out, w.failoverSub(r, fr, sub, o)...)
 	}
 	for i := range out {
 		out[i].ReadAt = now
@@ -135,7 +136,7 @@ func (w *worker) failover(ctx context.Context, o FailoverOptions) topicCheck {
 // failoverSub runs the sync round (package engine) on the fresh read, as
 // the next export would, and compares what its owner decision exports,
 // the set the standby is to mirror, with the standby's last report.
-func (w *worker) failoverSub(nowMs int64, fr freshRead, sub string, o FailoverOptions) []FailoverSubscription {
+func (w *worker) failoverSub(r engine.Read, fr freshRead, sub string, o FailoverOptions) []FailoverSubscription {
 	st := fr.ts.Subscriptions[sub]
 	remotes := w.d.remotesOf(w.namespace)
 	notReady := func(reason string) []FailoverSubscription {
@@ -153,9 +154,6 @@ func (w *worker) failoverSub(nowMs int64, fr freshRead, sub string, o FailoverOp
 	s := engine.Subscription{Stream: prev.stream(), Memory: prev.mem, Seen: prev.seen}
 	w.mu.Unlock()
 	s.Reports = w.reportsOf(sub)
-	lac := fr.ts.LastConfirmed
-	r := engine.Read{Now: nowMs, Topic: fr.ts, Runs: fr.runs,
-		TailCaughtUp: lac.Entry < 0 || (fr.tailStarted && !fr.tail.Less(lac))}
 	rd, err := engine.Decide(w.engineConfig(), r, sub, s, false)
 	switch {
 	case err != nil:

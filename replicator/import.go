@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/subsync/subsync/ackset"
 	"github.com/subsync/subsync/cursor"
 	"github.com/subsync/subsync/engine"
 	"github.com/subsync/subsync/mapping"
@@ -207,10 +208,13 @@ func (w *worker) performCursor(ctx context.Context, now time.Time, sub string, r
 func (w *worker) tailCaughtUp(ts cursor.TopicState) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if ts.LastConfirmed.Entry < 0 {
-		return true
-	}
-	return w.tail.started && !w.tail.position.Less(ts.LastConfirmed)
+	return caughtUp(w.tail.position, w.tail.started, ts.LastConfirmed)
+}
+
+// caughtUp: a tail at tail (started: it read something) has indexed every
+// entry up to lac.
+func caughtUp(tail ackset.Position, started bool, lac ackset.Position) bool {
+	return lac.Entry < 0 || (started && !tail.Less(lac))
 }
 
 // deleteMirrored deletes a subscription its owner deleted.
