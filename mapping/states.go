@@ -114,26 +114,12 @@ type SubRemote struct {
 // ImportedKeys lists every (subscription, remote) that has an imported
 // state stored for topic, in key order.
 func (s *Store) ImportedKeys(topic string) ([]SubRemote, error) {
-	if err := checkName("topic", topic); err != nil {
-		return nil, fmt.Errorf("list imported states: %w", err)
-	}
-	if err := s.enter(); err != nil {
-		return nil, err
-	}
-	defer s.leave()
-	prefix := topicKindPrefix(topic, kindImport)
 	var out []SubRemote
-	err := scan(s.db, prefix, prefixEnd(prefix), func(k, _ []byte) (bool, error) {
-		r := keyReader{b: k[len(prefix):]}
-		sr := SubRemote{Subscription: r.name(), Remote: r.name()}
-		if err := r.end(); err != nil {
-			return false, err
-		}
-		out = append(out, sr)
-		return true, nil
+	err := s.scanKeys(topic, kindImport, "imported states", func(r *keyReader) {
+		out = append(out, SubRemote{Subscription: r.name(), Remote: r.name()})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list imported states of %q: %w", topic, err)
+		return nil, err
 	}
 	return out, nil
 }
@@ -141,26 +127,35 @@ func (s *Store) ImportedKeys(topic string) ([]SubRemote, error) {
 // ExportedKeys lists every subscription that has an exported state stored
 // for topic, in key order.
 func (s *Store) ExportedKeys(topic string) ([]string, error) {
-	if err := checkName("topic", topic); err != nil {
-		return nil, fmt.Errorf("list exported states: %w", err)
-	}
-	if err := s.enter(); err != nil {
-		return nil, err
-	}
-	defer s.leave()
-	prefix := topicKindPrefix(topic, kindExport)
 	var out []string
-	err := scan(s.db, prefix, prefixEnd(prefix), func(k, _ []byte) (bool, error) {
-		r := keyReader{b: k[len(prefix):]}
-		sub := r.name()
-		if err := r.end(); err != nil {
-			return false, err
-		}
-		out = append(out, sub)
-		return true, nil
+	err := s.scanKeys(topic, kindExport, "exported states", func(r *keyReader) {
+		out = append(out, r.name())
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list exported states of %q: %w", topic, err)
+		return nil, err
 	}
 	return out, nil
+}
+
+// scanKeys reads the key of every record of one kind stored for topic, in
+// key order: each reads the names after the kind's prefix, and a key with
+// anything left over is an error.
+func (s *Store) scanKeys(topic string, kind byte, what string, each func(r *keyReader)) error {
+	if err := checkName("topic", topic); err != nil {
+		return fmt.Errorf("list %s: %w", what, err)
+	}
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	prefix := topicKindPrefix(topic, kind)
+	err := scan(s.db, prefix, prefixEnd(prefix), func(k, _ []byte) (bool, error) {
+		r := keyReader{b: k[len(prefix):]}
+		each(&r)
+		return true, r.end()
+	})
+	if err != nil {
+		return fmt.Errorf("list %s of %q: %w", what, topic, err)
+	}
+	return nil
 }
