@@ -5,6 +5,8 @@ import (
 
 	"github.com/subsync/subsync/ackset"
 	"github.com/subsync/subsync/cursor"
+	"github.com/subsync/subsync/mapping"
+	"github.com/subsync/subsync/owner"
 	"github.com/subsync/subsync/snapshot"
 )
 
@@ -83,5 +85,30 @@ func TestRecreatedSubscriptionCarriesNothing(t *testing.T) {
 	set, err := ackset.Decode(u.AckSet)
 	if err != nil || !u.Full || u.Deleted || !set.IsEmpty() {
 		t.Fatalf("recreated subscription exported %v (full %v, deleted %v, err %v); want a full, empty state", set, u.Full, u.Deleted, err)
+	}
+}
+
+// A subscription deleted here while the daemon was down: its stored record
+// is loaded at start, so the deletion is seen and exported even when no
+// remote ever reported the subscription.
+func TestDeletionWhileDownIsExportedAfterRestart(t *testing.T) {
+	w := newUnitWorker(t, Config{})
+	prod := &recordingProducer{}
+	w.ctrl = &controlChannel{d: w.d, namespace: w.namespace, topic: "ctl", producer: prod}
+	data, err := encodeExport(exportRecord{epoch: 7, mem: owner.Memory{Known: true, LastActive: 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.d.deps.Store.PutExported(w.topic, "billing", mapping.State{Seq: 3, Data: data}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.restore(); err != nil {
+		t.Fatal(err)
+	}
+	ts := cursor.TopicState{LastConfirmed: ackset.Position{Ledger: 9, Entry: -1}, Ledgers: []cursor.Ledger{{ID: 9}},
+		Subscriptions: map[string]cursor.SubState{}}
+	w.syncAll(t.Context(), w.d.now(), ts, nil, true, nil)
+	if u := lastUpdate(t, w, prod); !u.Deleted || u.Subscription != "billing" {
+		t.Fatalf("published %+v; want billing's deletion", u)
 	}
 }

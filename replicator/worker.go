@@ -150,7 +150,8 @@ func newWorker(d *Daemon, topic, ns string, ctrl *controlChannel, epoch int64) (
 }
 
 // restore reloads what the store remembers: the tail checkpoint and
-// watermarks, and the imported states (exported ones load lazily).
+// watermarks, the imported states, and the exported ones (a subscription
+// deleted here while the daemon was down is known only from its record).
 func (w *worker) restore() error {
 	st := w.d.deps.Store
 	cp, ok, err := st.TailCheckpoint(w.topic)
@@ -173,7 +174,27 @@ func (w *worker) restore() error {
 		}
 	}
 	w.indexRuns = len(runs)
+	if err := w.restoreExports(); err != nil {
+		return err
+	}
 	return w.restoreImports()
+}
+
+// restoreExports loads every exported state the store holds for the topic.
+func (w *worker) restoreExports() error {
+	subs, err := w.d.deps.Store.ExportedKeys(w.topic)
+	if err != nil {
+		return fmt.Errorf("restoring exports of %s: %w", w.topic, err)
+	}
+	for _, sub := range subs {
+		if IsSystemCursor(sub) || !w.subscriptionInScope(sub) {
+			continue
+		}
+		if _, err := w.exportStateOf(sub); err != nil {
+			return fmt.Errorf("restoring export of %s: %w", sub, err)
+		}
+	}
+	return nil
 }
 
 var (
